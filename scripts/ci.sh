@@ -244,14 +244,16 @@ stage_arm64() {
     run_tests "$dir" -L unit -j "$(vg_jobs)"
 }
 
-# Print proof that the unit tests are aarch64 binaries run by qemu.
+# Show that the unit tests are aarch64 binaries that ctest runs under qemu:
+# the first unit test, verbosely, trimmed to its command and CUnit summary.
 show_cross_evidence() {
-    local dir=$1 bin="$1/tests/vigil-unit" cmd
+    local dir=$1 bin="$1/tests/vigil-unit" out
     [[ -x "$bin" ]] || return 0
     vg_info "$(basename "$bin"): $(readelf -h "$bin" | sed -n 's/^ *Machine: *//p')"
-    cmd=$(ctest --test-dir "$dir" -N -V -L unit 2>/dev/null | sed -n 's/^.*Test command: //p' | head -n 1)
-    vg_info "test command: $cmd"
-    [[ "$cmd" == *qemu-aarch64* ]] || {
+    out=$(ctest --test-dir "$dir" -L unit -I 1,1 -V 2>&1) || true
+    printf '%s\n' "$out" >>"$STAGE_LOG"
+    printf '%s\n' "$out" | grep -E 'Test command:|Run Summary:|^[0-9]+: +(suites|tests|asserts) ' | sed 's/^[0-9]*: /    /' >&2
+    grep -q 'Test command: .*qemu-aarch64' <<<"$out" || {
         vg_err "the unit tests are not run under qemu-aarch64"
         return 1
     }
