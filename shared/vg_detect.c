@@ -1,0 +1,267 @@
+/*
+ * vg_detect.c - per-channel detectors and decisions (see vg_detect.h).
+ *
+ * The per-sample path, vg_detect_sample(), is branch-light arithmetic on a
+ * ~150-byte state plus one look at the window when the robust reference is
+ * due for a refresh.  Thresholds are turned into reciprocals once, at
+ * compile time of the parameters, so the hot path never divides except for
+ * the rate detector's dt.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "vg_detect.h"
+#include "vg_error.h"
+
+#define VG_MAD_TO_SIGMA 1.482602218505602 /* 1 / Phi^-1(3/4) */
+
+void vg_defaults_init(vg_defaults *d)
+{
+    d->z_thr = 6.0;
+    d->ewma_lambda = 0.1;
+    d->ewma_l = 5.0;
+    d->cusum_k = 0.5;
+    d->cusum_h = 12.0;
+    d->rate_max = INFINITY;
+    d->stuck_eps = 0.0;
+    d->stuck_n = 0.0;
+    d->alert_on = 0.5;
+    d->alert_off = 0.3;
+    d->warmup = 32;
+    d->ref_every = 64;
+}
+
+/* The model's value when it is set and `ok`, else the default. */
+static double detect__pick(const vg_chan_model *m, size_t off, double dflt, double min, double max)
+{
+    if (!m)
+        return dflt;
+    double v;
+    memcpy(&v, (const char *)m + off, sizeof v);
+    return (v >= min && v <= max) ? v : dflt; /* false for NaN */
+}
+
+#define PICK(field, dflt, min, max) detect__pick(m, offsetof(vg_chan_model, field), dflt, min, max)
+
+/* Limits and stale deadline: the envelope, tightened by the model. */
+static void detect__compile_envelope(vg_params *p, const vg_envelope *env, const vg_chan_model *m)
+{
+    p->lo = env->lo;
+    p->hi = env->hi;
+    if (m && isfinite(m->lo) && m->lo > p->lo && m->lo <= env->hi)
+        p->lo = m->lo;
+    if (m && isfinite(m->hi) && m->hi < p->hi && m->hi >= env->lo)
+        p->hi = m->hi;
+    p->hyst = env->hysteresis > 0 ? env->hysteresis : 0;
+    unsigned mm = env->debounce_m < 1 ? 1 : env->debounce_m > 64 ? 64 : env->debounce_m;
+    unsigned nn = env->debounce_n < 1 ? 1 : env->debounce_n > mm ? mm : env->debounce_n;
+    p->deb_mask = mm == 64 ? ~0ull : (1ull << mm) - 1;
+    p->deb_n = (uint8_t)nn;
+    p->trip_limit = env->trip;
+    p->stale_us = env->stale_us > 0 ? env->stale_us : 0;
+    double ms = PICK(stale_s, NAN, 1e-6, 1e9);
+    if (!isnan(ms) && (p->stale_us == 0 || ms * 1e6 < (double)p->stale_us))
+        p->stale_us = (int64_t)(ms * 1e6);
+    p->trip_stale = env->trip_on_stale && env->stale_us > 0;
+}
+
+void vg_params_compile(vg_params *p, const vg_defaults *d, const vg_envelope *env,
+                       const vg_chan_model *m, uint64_t model_version)
+{
+    memset(p, 0, sizeof(*p));
+    detect__compile_envelope(p, env, m);
+    p->rate_max = PICK(rate_max, d->rate_max, 1e-300, INFINITY);
+    p->stuck_eps = PICK(stuck_eps, d->stuck_eps, 0, INFINITY);
+    p->stuck_n = (uint32_t)PICK(stuck_n, d->stuck_n, 0, 1e9);
+    p->loc = PICK(loc, NAN, -INFINITY, INFINITY);
+    p->scale = PICK(scale, NAN, 1e-300, INFINITY);
+    p->fixed_ref = isfinite(p->loc) && isfinite(p->scale);
+    p->z_thr = PICK(z_thr, d->z_thr, 1e-3, 1e9);
+    p->ewma_lambda = PICK(ewma_lambda, d->ewma_lambda, 1e-6, 1.0);
+    p->ewma_l = PICK(ewma_l, d->ewma_l, 1e-3, 1e9);
+    p->cusum_k = PICK(cusum_k, d->cusum_k, 0, 1e9);
+    p->cusum_h = PICK(cusum_h, d->cusum_h, 1e-3, 1e9);
+    p->alert_on = d->alert_on;
+    p->alert_off = d->alert_off < d->alert_on ? d->alert_off : d->alert_on;
+    p->warmup = d->warmup < 2 ? 2 : d->warmup;
+    p->ref_every = d->ref_every < 1 ? 1 : d->ref_every;
+    p->model_version = m ? model_version : 0;
+    p->inv_z = 1.0 / p->z_thr;
+    p->inv_ewma = 1.0 / (p->ewma_l * sqrt(p->ewma_lambda / (2.0 - p->ewma_lambda)));
+    p->inv_h = 1.0 / p->cusum_h;
+    p->inv_rate = isinf(p->rate_max) ? 0.0 : 1.0 / p->rate_max;
+}
+
+void vg_detect_init(vg_detect *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->last_t = INT64_MIN;
+}
+
+/* Hard limit with N-of-M debounce and hysteresis; returns its ratio. */
+static double detect__limit(vg_detect *s, const vg_params *p, double x)
+{
+    uint64_t viol = (x > p->hi) | (x < p->lo);
+    s->hist = (s->hist << 1) | viol;
+    int cnt = __builtin_popcountll(s->hist & p->deb_mask);
+    if (!s->limit_on && cnt >= p->deb_n)
+        s->limit_on = 1;
+    else if (s->limit_on && cnt < p->deb_n && x <= p->hi - p->hyst && x >= p->lo + p->hyst)
+        s->limit_on = 0;
+    return s->limit_on ? 2.0 : 0.0;
+}
+
+/* Rate of change and flat-line run; returns the larger ratio in *r_rate,
+ * *r_stuck. */
+static void detect__motion(vg_detect *s, const vg_params *p, int64_t t_us, double x, double *r_rate,
+                           double *r_stuck)
+{
+    *r_rate = 0;
+    *r_stuck = 0;
+    if (s->last_t == INT64_MIN)
+        return;
+    double dx = fabs(x - s->last_x);
+    int64_t dt = t_us - s->last_t;
+    if (dt > 0 && p->inv_rate > 0)
+        *r_rate = dx * 1e6 / (double)dt * p->inv_rate;
+    s->flat_run = dx <= p->stuck_eps ? s->flat_run + 1 : 0;
+    if (p->stuck_n)
+        *r_stuck = (double)s->flat_run / p->stuck_n;
+}
+
+/* Refreshes the adaptive robust reference from the window when due. */
+static void detect__reference(vg_detect *s, const vg_params *p, const vg_window *w, double *scratch)
+{
+    if (p->fixed_ref) {
+        if (!s->ref_ok) {
+            s->ref_loc = p->loc;
+            s->ref_scale = p->scale;
+            s->ref_inv = 1.0 / p->scale;
+            s->ref_ok = 1;
+        }
+        return;
+    }
+    uint32_t n = vg_window_count(w);
+    if (n < p->warmup || !scratch)
+        return;
+    if (s->ref_ok && ++s->since_ref < p->ref_every)
+        return;
+    double med, mad;
+    if (vg_window_median_mad(w, scratch, &med, &mad) != VG_OK)
+        return;
+    double scale = mad * VG_MAD_TO_SIGMA;
+    double var = vg_window_var(w);
+    if (!(scale > 0) && var > 0)
+        scale = sqrt(var); /* quantised signals: MAD 0, spread not 0 */
+    double floor = 1e-6 * (fabs(med) > 1 ? fabs(med) : 1);
+    s->ref_loc = med;
+    s->ref_scale = scale > floor ? scale : floor;
+    s->ref_inv = 1.0 / s->ref_scale;
+    s->since_ref = 0;
+    s->ref_ok = 1;
+}
+
+/* Robust z, EWMA and CUSUM against the reference; returns their ratios. */
+static void detect__stats(vg_detect *s, const vg_params *p, double x, double r[3])
+{
+    double z = (x - s->ref_loc) * s->ref_inv;
+    r[0] = fabs(z) * p->inv_z;
+    s->ewma = s->ewma_init ? s->ewma + p->ewma_lambda * (x - s->ewma) : x;
+    s->ewma_init = 1;
+    r[1] = fabs(s->ewma - s->ref_loc) * s->ref_inv * p->inv_ewma;
+    double cap = 2.0 * p->cusum_h;
+    double cp = s->cpos + z - p->cusum_k, cn = s->cneg - z - p->cusum_k;
+    s->cpos = cp < 0 ? 0 : cp > cap ? cap : cp;
+    s->cneg = cn < 0 ? 0 : cn > cap ? cap : cn;
+    r[2] = (s->cpos > s->cneg ? s->cpos : s->cneg) * p->inv_h;
+}
+
+/* Turns the largest ratio into score, alert and trip decisions. */
+static void detect__decide(vg_detect *s, const vg_params *p, double rmax, int det, vg_verdict *out)
+{
+    double r2 = rmax * rmax;
+    double score = r2 / (1.0 + r2);
+    out->score = score;
+    out->det = (uint8_t)(rmax > 0 ? det : VG_DET_NONE);
+    out->alert_edge = 0;
+    if (!s->alert && score >= p->alert_on) {
+        s->alert = 1;
+        s->alert_det = out->det;
+        out->alert_edge = 1;
+    } else if (s->alert && score < p->alert_off) {
+        s->alert = 0;
+        out->alert_edge = 2;
+    }
+    out->trip_edge = 0;
+    if (!s->trip && ((s->limit_on && p->trip_limit) || (s->stale && p->trip_stale))) {
+        s->trip = 1;
+        s->trip_det = s->limit_on && p->trip_limit ? VG_DET_LIMIT : VG_DET_STALE;
+        out->trip_edge = 1;
+    }
+    out->alert = s->alert;
+    out->trip = s->trip;
+    out->trip_det = s->trip_det;
+}
+
+#define CONSIDER(r, d)                                                                             \
+    do {                                                                                           \
+        if ((r) > rmax) {                                                                          \
+            rmax = (r);                                                                            \
+            det = (d);                                                                             \
+        }                                                                                          \
+    } while (0)
+
+void vg_detect_sample(vg_detect *s, const vg_params *p, const vg_window *w, double *scratch,
+                      int64_t t_us, double x, vg_verdict *out)
+{
+    double rmax = 0;
+    int det = VG_DET_NONE;
+    /* A gap longer than the deadline means we were blind: same as stale. */
+    s->stale = p->stale_us && s->last_t != INT64_MIN && t_us - s->last_t > p->stale_us;
+    if (s->stale)
+        CONSIDER(1.5, VG_DET_STALE);
+    CONSIDER(detect__limit(s, p, x), VG_DET_LIMIT);
+    double r_rate, r_stuck;
+    detect__motion(s, p, t_us, x, &r_rate, &r_stuck);
+    CONSIDER(r_rate, VG_DET_RATE);
+    CONSIDER(r_stuck, VG_DET_STUCK);
+    detect__reference(s, p, w, scratch);
+    if (s->ref_ok) {
+        double r[3];
+        detect__stats(s, p, x, r);
+        CONSIDER(r[0], VG_DET_ZSCORE);
+        CONSIDER(r[1], VG_DET_EWMA);
+        CONSIDER(r[2], VG_DET_CUSUM);
+    }
+    s->last_t = t_us;
+    s->last_x = x;
+    s->n++;
+    detect__decide(s, p, rmax, det, out);
+    s->stale = 0; /* a sample arrived: the channel is live again */
+}
+
+void vg_detect_tick(vg_detect *s, const vg_params *p, int64_t now_us, vg_verdict *out)
+{
+    if (p->stale_us && s->last_t != INT64_MIN && now_us - s->last_t > p->stale_us)
+        s->stale = 1;
+    if (!s->stale) {
+        /* Nothing time-driven to report: the state stands as it is. */
+        memset(out, 0, sizeof(*out));
+        out->alert = s->alert;
+        out->trip = s->trip;
+        out->trip_det = s->trip_det;
+        return;
+    }
+    detect__decide(s, p, s->limit_on ? 2.0 : 1.5, s->limit_on ? VG_DET_LIMIT : VG_DET_STALE, out);
+}
+
+int vg_detect_reset(vg_detect *s)
+{
+    if (!s->trip)
+        return VG_OK;
+    if (s->limit_on || s->stale)
+        return VG_EACTIVE;
+    s->trip = 0;
+    s->trip_det = VG_DET_NONE;
+    return VG_OK;
+}

@@ -1,0 +1,261 @@
+/*
+ * vg_window.c - sliding window store (see vg_window.h for the contract).
+ *
+ * Layout of the caller's buffer: [values cap*8][times cap*8][dq_min cap*4]
+ * [dq_max cap*4].  Positions are free-running uint32 counters; a position p
+ * lives in slot p & mask, and differences of positions are counts, which
+ * stay correct across the 2^32 wrap because they never exceed cap.
+ */
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "vg_error.h"
+#include "vg_window.h"
+
+size_t vg_window_bytes(uint32_t cap)
+{
+    if (cap < 2 || cap > (1u << 24) || (cap & (cap - 1)) != 0)
+        return 0;
+    return (size_t)cap * (sizeof(double) + sizeof(int64_t) + 2 * sizeof(uint32_t));
+}
+
+int vg_window_init(vg_window *w, uint32_t cap, uint32_t span_n, int64_t span_us, void *mem,
+                   size_t mem_len)
+{
+    size_t need = vg_window_bytes(cap);
+    if (!w || !mem || need == 0 || mem_len < need || ((uintptr_t)mem & 7u) != 0 || span_us < 0 ||
+        span_n > cap)
+        return VG_EINVAL;
+    memset(w, 0, sizeof(*w));
+    unsigned char *p = mem;
+    w->v = (double *)(void *)p;
+    w->t = (int64_t *)(void *)(p + (size_t)cap * 8);
+    w->dq_min = (uint32_t *)(void *)(p + (size_t)cap * 16);
+    w->dq_max = (uint32_t *)(void *)(p + (size_t)cap * 20);
+    w->cap = cap;
+    w->mask = cap - 1;
+    w->span_n = span_n ? span_n : cap;
+    w->span_us = span_us;
+    return VG_OK;
+}
+
+void vg_window_clear(vg_window *w)
+{
+    w->head = w->tail = 0;
+    w->mn_head = w->mn_tail = w->mx_head = w->mx_tail = 0;
+    w->mean = w->m2 = 0;
+    w->drift = 0;
+}
+
+int64_t vg_window_newest_time(const vg_window *w)
+{
+    if (w->head == w->tail)
+        return INT64_MIN;
+    return w->t[(w->head - 1) & w->mask];
+}
+
+/* Recomputes mean and m2 exactly (two passes), resetting rounding drift. */
+static void window__resync(vg_window *w)
+{
+    uint32_t n = vg_window_count(w);
+    double sum = 0;
+    for (uint32_t i = 0; i < n; i++)
+        sum += vg_window_at(w, i);
+    double mean = n ? sum / n : 0;
+    double m2 = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        double d = vg_window_at(w, i) - mean;
+        m2 += d * d;
+    }
+    w->mean = mean;
+    w->m2 = m2;
+    w->drift = 0;
+}
+
+/* Removes the oldest sample from the aggregates and the deques.  When the
+ * removal cancels almost all of m2 (an outlier leaving), the remainder has
+ * lost its precision: drift is set so the caller resynchronises. */
+static void window__evict(vg_window *w)
+{
+    uint32_t pos = w->tail;
+    double x = w->v[pos & w->mask];
+    uint32_t n = vg_window_count(w);
+    if (n <= 1) {
+        w->mean = w->m2 = 0;
+    } else {
+        double mean_old = w->mean, m2_old = w->m2;
+        w->mean = (mean_old * n - x) / (n - 1);
+        w->m2 -= (x - mean_old) * (x - w->mean);
+        if (w->m2 < 1e-3 * m2_old)
+            w->drift = w->cap; /* cancellation: recompute exactly */
+        if (w->m2 < 0)
+            w->m2 = 0;
+    }
+    if (w->mn_head != w->mn_tail && w->dq_min[w->mn_tail & w->mask] == pos)
+        w->mn_tail++;
+    if (w->mx_head != w->mx_tail && w->dq_max[w->mx_tail & w->mask] == pos)
+        w->mx_tail++;
+    w->tail++;
+    if (w->drift < w->cap)
+        w->drift++;
+}
+
+/* Appends position `pos` holding x to both monotonic deques. */
+static void window__deques_push(vg_window *w, uint32_t pos, double x)
+{
+    while (w->mn_head != w->mn_tail && w->v[w->dq_min[(w->mn_head - 1) & w->mask] & w->mask] >= x)
+        w->mn_head--;
+    w->dq_min[w->mn_head++ & w->mask] = pos;
+    while (w->mx_head != w->mx_tail && w->v[w->dq_max[(w->mx_head - 1) & w->mask] & w->mask] <= x)
+        w->mx_head--;
+    w->dq_max[w->mx_head++ & w->mask] = pos;
+}
+
+void vg_window_expire(vg_window *w, int64_t now_us)
+{
+    if (w->span_us <= 0)
+        return;
+    while (w->head != w->tail && w->t[w->tail & w->mask] <= now_us - w->span_us)
+        window__evict(w);
+    if (w->drift >= w->cap)
+        window__resync(w);
+}
+
+int vg_window_push(vg_window *w, int64_t t_us, double x)
+{
+    if (!isfinite(x))
+        return VG_ENAN;
+    if (w->head != w->tail && t_us < w->t[(w->head - 1) & w->mask])
+        return VG_EORDER;
+    vg_window_expire(w, t_us);
+    while (vg_window_count(w) >= w->span_n)
+        window__evict(w);
+    uint32_t pos = w->head;
+    w->v[pos & w->mask] = x;
+    w->t[pos & w->mask] = t_us;
+    uint32_t n = vg_window_count(w) + 1;
+    double delta = x - w->mean;
+    w->mean += delta / n;
+    w->m2 += delta * (x - w->mean);
+    window__deques_push(w, pos, x);
+    w->head++;
+    if (++w->drift >= w->cap)
+        window__resync(w);
+    return VG_OK;
+}
+
+double vg_window_mean(const vg_window *w)
+{
+    return w->head == w->tail ? NAN : w->mean;
+}
+
+double vg_window_var(const vg_window *w)
+{
+    uint32_t n = vg_window_count(w);
+    return n < 2 ? NAN : w->m2 / (n - 1);
+}
+
+double vg_window_min(const vg_window *w)
+{
+    if (w->mn_head == w->mn_tail)
+        return NAN;
+    return w->v[w->dq_min[w->mn_tail & w->mask] & w->mask];
+}
+
+double vg_window_max(const vg_window *w)
+{
+    if (w->mx_head == w->mx_tail)
+        return NAN;
+    return w->v[w->dq_max[w->mx_tail & w->mask] & w->mask];
+}
+
+static void window__swap(double *a, size_t i, size_t j)
+{
+    double t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+}
+
+/* Orders a[lo], a[mid], a[hi] and returns the median value (the pivot). */
+static double window__pivot(double *a, size_t lo, size_t hi)
+{
+    size_t mid = lo + (hi - lo) / 2;
+    if (a[mid] < a[lo])
+        window__swap(a, mid, lo);
+    if (a[hi] < a[lo])
+        window__swap(a, hi, lo);
+    if (a[hi] < a[mid])
+        window__swap(a, hi, mid);
+    return a[mid];
+}
+
+double vg_select(double *a, size_t n, size_t k)
+{
+    /* Wirth's selection with a median-of-three pivot value. */
+    ptrdiff_t l = 0, r = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
+    while (l < r) {
+        double x = window__pivot(a, (size_t)l, (size_t)r);
+        ptrdiff_t i = l, j = r;
+        do {
+            while (a[i] < x)
+                i++;
+            while (x < a[j])
+                j--;
+            if (i <= j) {
+                window__swap(a, (size_t)i, (size_t)j);
+                i++;
+                j--;
+            }
+        } while (i <= j);
+        if (j < kk)
+            l = i;
+        if (kk < i)
+            r = j;
+    }
+    return a[kk];
+}
+
+/* Median of a[0..n) (n >= 1), reordering a. */
+static double window__median(double *a, size_t n)
+{
+    double hi = vg_select(a, n, n / 2);
+    if (n & 1)
+        return hi;
+    /* After selection a[0..n/2) <= hi; the lower middle is their max, or
+     * equivalently the smallest of the upper part is hi itself. */
+    double lo = a[0];
+    for (size_t i = 1; i < n / 2; i++)
+        if (a[i] > lo)
+            lo = a[i];
+    return lo + (hi - lo) / 2;
+}
+
+int vg_window_median_mad(const vg_window *w, double *scratch, double *median, double *mad)
+{
+    uint32_t n = vg_window_count(w);
+    if (n == 0 || !scratch)
+        return VG_EINVAL;
+    for (uint32_t i = 0; i < n; i++)
+        scratch[i] = vg_window_at(w, i);
+    double med = window__median(scratch, n);
+    for (uint32_t i = 0; i < n; i++)
+        scratch[i] = fabs(vg_window_at(w, i) - med);
+    *median = med;
+    if (mad)
+        *mad = window__median(scratch, n);
+    return VG_OK;
+}
+
+int vg_window_quantile(const vg_window *w, double *scratch, double q, double *out)
+{
+    uint32_t n = vg_window_count(w);
+    if (n == 0 || !scratch || !(q >= 0 && q <= 1))
+        return VG_EINVAL;
+    for (uint32_t i = 0; i < n; i++)
+        scratch[i] = vg_window_at(w, i);
+    size_t rank = (size_t)ceil(q * n);
+    size_t k = rank ? rank - 1 : 0;
+    *out = vg_select(scratch, n, k);
+    return VG_OK;
+}
