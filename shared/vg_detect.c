@@ -161,11 +161,17 @@ static void detect__reference(vg_detect *s, const vg_params *p, const vg_window 
     s->ref_ok = 1;
 }
 
-/* Robust z, EWMA and CUSUM against the reference; returns their ratios. */
+/* Robust z against the reference, and - only when the reference is a
+ * model's fitted baseline - EWMA and CUSUM, which measure drift away from
+ * that baseline.  (Against the window's own rolling median they would chase
+ * every slow wave of the signal and call it drift.)  Returns the ratios. */
 static void detect__stats(vg_detect *s, const vg_params *p, double x, double r[3])
 {
     double z = (x - s->ref_loc) * s->ref_inv;
     r[0] = fabs(z) * p->inv_z;
+    r[1] = r[2] = 0;
+    if (!p->fixed_ref)
+        return;
     s->ewma = s->ewma_init ? s->ewma + p->ewma_lambda * (x - s->ewma) : x;
     s->ewma_init = 1;
     r[1] = fabs(s->ewma - s->ref_loc) * s->ref_inv * p->inv_ewma;
@@ -203,40 +209,45 @@ static void detect__decide(vg_detect *s, const vg_params *p, double rmax, int de
     out->trip_det = s->trip_det;
 }
 
-#define CONSIDER(r, d)                                                                             \
-    do {                                                                                           \
-        if ((r) > rmax) {                                                                          \
-            rmax = (r);                                                                            \
-            det = (d);                                                                             \
-        }                                                                                          \
-    } while (0)
+/* Keeps the largest detector ratio and which detector produced it. */
+struct detect__max {
+    double r; /* largest ratio so far */
+    int det;  /* its detector */
+};
+
+static void detect__consider(struct detect__max *m, double r, int det)
+{
+    if (r > m->r) {
+        m->r = r;
+        m->det = det;
+    }
+}
 
 void vg_detect_sample(vg_detect *s, const vg_params *p, const vg_window *w, double *scratch,
                       int64_t t_us, double x, vg_verdict *out)
 {
-    double rmax = 0;
-    int det = VG_DET_NONE;
+    struct detect__max m = {0, VG_DET_NONE};
     /* A gap longer than the deadline means we were blind: same as stale. */
     s->stale = p->stale_us && s->last_t != INT64_MIN && t_us - s->last_t > p->stale_us;
     if (s->stale)
-        CONSIDER(1.5, VG_DET_STALE);
-    CONSIDER(detect__limit(s, p, x), VG_DET_LIMIT);
+        detect__consider(&m, 1.5, VG_DET_STALE);
+    detect__consider(&m, detect__limit(s, p, x), VG_DET_LIMIT);
     double r_rate, r_stuck;
     detect__motion(s, p, t_us, x, &r_rate, &r_stuck);
-    CONSIDER(r_rate, VG_DET_RATE);
-    CONSIDER(r_stuck, VG_DET_STUCK);
+    detect__consider(&m, r_rate, VG_DET_RATE);
+    detect__consider(&m, r_stuck, VG_DET_STUCK);
     detect__reference(s, p, w, scratch);
     if (s->ref_ok) {
         double r[3];
         detect__stats(s, p, x, r);
-        CONSIDER(r[0], VG_DET_ZSCORE);
-        CONSIDER(r[1], VG_DET_EWMA);
-        CONSIDER(r[2], VG_DET_CUSUM);
+        detect__consider(&m, r[0], VG_DET_ZSCORE);
+        detect__consider(&m, r[1], VG_DET_EWMA);
+        detect__consider(&m, r[2], VG_DET_CUSUM);
     }
     s->last_t = t_us;
     s->last_x = x;
     s->n++;
-    detect__decide(s, p, rmax, det, out);
+    detect__decide(s, p, m.r, m.det, out);
     s->stale = 0; /* a sample arrived: the channel is live again */
 }
 

@@ -15,6 +15,10 @@
  *             the window's median and 1.4826*MAD.
  *   ewma      EWMA of x outside loc +- L*sigma*sqrt(lambda/(2-lambda)).
  *   cusum     two-sided CUSUM of (x - loc)/scale with allowance k, over h.
+ *             EWMA and CUSUM measure drift from a *fitted* baseline, so they
+ *             score only when a model (or local config) supplies loc and
+ *             scale; against the window's rolling median they would chase
+ *             every slow wave of the signal.
  *
  * Each detector yields a ratio r = statistic / threshold (1 = at threshold);
  * the anomaly score is R^2/(1+R^2) for the largest ratio R, so 0.5 means
