@@ -1,0 +1,482 @@
+/*
+ * vg_cbor.c - the strict CBOR reader and the libcbor-backed writer declared
+ * in vg_cbor.h.
+ *
+ * Reading is one function, cbor__read_head(), that decodes the initial byte
+ * and its 0/1/2/4/8-byte argument; vg_cbor_next() turns that into an item
+ * and does the length checks.  Nothing recurses: vg_cbor_skip() keeps the
+ * number of items still to skip per nesting level in a fixed array.
+ *
+ * Writing delegates every head to libcbor's cbor_encode_*() buffer
+ * functions (which return 0 when the item does not fit) and copies string
+ * content itself.
+ *
+ * Cost: O(1) per item head; O(n) for UTF-8 checks and skips of n bytes.
+ */
+#include <math.h>
+#include <string.h>
+
+#include <cbor.h>
+
+#include "vg_cbor.h"
+#include "vg_error.h"
+
+/* ---- reader ---- */
+
+void vg_cbor_reader_init(vg_cbor_reader *r, const uint8_t *buf, size_t len)
+{
+    r->p = buf;
+    r->end = buf ? buf + len : buf;
+}
+
+size_t vg_cbor_remaining(const vg_cbor_reader *r)
+{
+    return (size_t)(r->end - r->p);
+}
+
+/* Decodes the head at *pp (not past end): major type, additional info and
+ * argument; advances *pp past the head.  VG_ETRUNC / VG_EDECODE. */
+static int cbor__read_head(const uint8_t **pp, const uint8_t *end, uint8_t *major, uint8_t *ai,
+                           uint64_t *arg)
+{
+    const uint8_t *p = *pp;
+    if (p >= end)
+        return VG_ETRUNC;
+    *major = (uint8_t)(*p >> 5);
+    *ai = (uint8_t)(*p & 31);
+    p++;
+    if (*ai < 24) {
+        *arg = *ai;
+    } else if (*ai <= 27) {
+        size_t nb = (size_t)1 << (*ai - 24);
+        if ((size_t)(end - p) < nb)
+            return VG_ETRUNC;
+        uint64_t v = 0;
+        for (size_t i = 0; i < nb; i++)
+            v = (v << 8) | p[i];
+        p += nb;
+        *arg = v;
+    } else {
+        return VG_EDECODE; /* 28..30 reserved, 31 indefinite length */
+    }
+    *pp = p;
+    return VG_OK;
+}
+
+/* IEEE 754 half precision bits to double (exact). */
+static double cbor__half(uint16_t h)
+{
+    int e = (h >> 10) & 0x1f;
+    int m = h & 0x3ff;
+    double v;
+    if (e == 0)
+        v = ldexp(m, -24);
+    else if (e != 31)
+        v = ldexp(m + 1024, e - 25);
+    else
+        v = m == 0 ? INFINITY : NAN;
+    return (h & 0x8000) ? -v : v;
+}
+
+/* Fills *it for a major type 7 item (simple values and floats). */
+static int cbor__simple(uint8_t ai, uint64_t arg, vg_cbor_item *it)
+{
+    if (ai == 20 || ai == 21) {
+        it->type = VG_CBOR_BOOL;
+        it->val = ai == 21;
+    } else if (ai == 22) {
+        it->type = VG_CBOR_NULL;
+    } else if (ai == 23) {
+        it->type = VG_CBOR_UNDEF;
+    } else if (ai == 25) {
+        it->type = VG_CBOR_FLOAT;
+        it->f = cbor__half((uint16_t)arg);
+    } else if (ai == 26) {
+        uint32_t u = (uint32_t)arg;
+        float f;
+        memcpy(&f, &u, sizeof f);
+        it->type = VG_CBOR_FLOAT;
+        it->f = f;
+    } else if (ai == 27) {
+        memcpy(&it->f, &arg, sizeof it->f);
+        it->type = VG_CBOR_FLOAT;
+    } else {
+        return VG_EDECODE; /* unassigned simple values */
+    }
+    return VG_OK;
+}
+
+/* Fills *it for a string of `arg` bytes at *pp and advances past it. */
+static int cbor__string(uint8_t major, uint64_t arg, const uint8_t **pp, const uint8_t *end,
+                        vg_cbor_item *it)
+{
+    if (arg > (uint64_t)(end - *pp))
+        return VG_ETRUNC;
+    it->type = major == 2 ? VG_CBOR_BYTES : VG_CBOR_TEXT;
+    it->ptr = *pp;
+    it->len = (size_t)arg;
+    if (major == 3 && !vg_cbor_utf8_valid(it->ptr, it->len))
+        return VG_EDECODE;
+    *pp += it->len;
+    return VG_OK;
+}
+
+/* Fills *it for an array/map head of `arg` entries; each entry needs at
+ * least one byte, so a count beyond the rest of the buffer is truncation. */
+static int cbor__container(uint8_t major, uint64_t arg, size_t left, vg_cbor_item *it)
+{
+    uint64_t need_per = major == 5 ? 2 : 1;
+    if (arg > left / need_per)
+        return VG_ETRUNC;
+    it->type = major == 4 ? VG_CBOR_ARRAY : VG_CBOR_MAP;
+    it->val = arg;
+    return VG_OK;
+}
+
+int vg_cbor_next(vg_cbor_reader *r, vg_cbor_item *it)
+{
+    const uint8_t *p = r->p;
+    uint8_t major, ai;
+    uint64_t arg;
+    memset(it, 0, sizeof(*it));
+    int rc = cbor__read_head(&p, r->end, &major, &ai, &arg);
+    if (rc != VG_OK)
+        return rc;
+    switch (major) {
+    case 0:
+    case 1:
+        it->type = major == 0 ? VG_CBOR_UINT : VG_CBOR_NEGINT;
+        it->val = arg;
+        break;
+    case 2:
+    case 3:
+        rc = cbor__string(major, arg, &p, r->end, it);
+        break;
+    case 4:
+    case 5:
+        rc = cbor__container(major, arg, (size_t)(r->end - p), it);
+        break;
+    case 6:
+        it->type = VG_CBOR_TAG;
+        it->val = arg;
+        break;
+    default:
+        rc = cbor__simple(ai, arg, it);
+        break;
+    }
+    if (rc == VG_OK)
+        r->p = p;
+    return rc;
+}
+
+/* vg_cbor_next() that also requires type `type`. */
+static int cbor__expect(vg_cbor_reader *r, uint8_t type, vg_cbor_item *it)
+{
+    int rc = vg_cbor_next(r, it);
+    if (rc == VG_OK && it->type != type)
+        rc = VG_EDECODE;
+    return rc;
+}
+
+int vg_cbor_read_uint(vg_cbor_reader *r, uint64_t *v)
+{
+    vg_cbor_item it;
+    int rc = cbor__expect(r, VG_CBOR_UINT, &it);
+    if (rc == VG_OK)
+        *v = it.val;
+    return rc;
+}
+
+int vg_cbor_read_int(vg_cbor_reader *r, int64_t *v)
+{
+    vg_cbor_item it;
+    int rc = vg_cbor_next(r, &it);
+    if (rc != VG_OK)
+        return rc;
+    if ((it.type != VG_CBOR_UINT && it.type != VG_CBOR_NEGINT) || it.val > (uint64_t)INT64_MAX)
+        return VG_EDECODE;
+    *v = it.type == VG_CBOR_UINT ? (int64_t)it.val : -1 - (int64_t)it.val;
+    return VG_OK;
+}
+
+int vg_cbor_read_float(vg_cbor_reader *r, double *v)
+{
+    vg_cbor_item it;
+    int rc = cbor__expect(r, VG_CBOR_FLOAT, &it);
+    if (rc == VG_OK)
+        *v = it.f;
+    return rc;
+}
+
+int vg_cbor_read_bool(vg_cbor_reader *r, bool *v)
+{
+    vg_cbor_item it;
+    int rc = cbor__expect(r, VG_CBOR_BOOL, &it);
+    if (rc == VG_OK)
+        *v = it.val != 0;
+    return rc;
+}
+
+int vg_cbor_read_text(vg_cbor_reader *r, const char **s, size_t *len)
+{
+    vg_cbor_item it;
+    int rc = cbor__expect(r, VG_CBOR_TEXT, &it);
+    if (rc == VG_OK) {
+        *s = (const char *)it.ptr;
+        *len = it.len;
+    }
+    return rc;
+}
+
+int vg_cbor_read_bytes(vg_cbor_reader *r, const uint8_t **p, size_t *len)
+{
+    vg_cbor_item it;
+    int rc = cbor__expect(r, VG_CBOR_BYTES, &it);
+    if (rc == VG_OK) {
+        *p = it.ptr;
+        *len = it.len;
+    }
+    return rc;
+}
+
+int vg_cbor_read_array(vg_cbor_reader *r, uint64_t *n)
+{
+    vg_cbor_item it;
+    int rc = cbor__expect(r, VG_CBOR_ARRAY, &it);
+    if (rc == VG_OK)
+        *n = it.val;
+    return rc;
+}
+
+int vg_cbor_read_map(vg_cbor_reader *r, uint64_t *n)
+{
+    vg_cbor_item it;
+    int rc = cbor__expect(r, VG_CBOR_MAP, &it);
+    if (rc == VG_OK)
+        *n = it.val;
+    return rc;
+}
+
+int vg_cbor_read_tag(vg_cbor_reader *r, uint64_t *tag)
+{
+    vg_cbor_item it;
+    int rc = cbor__expect(r, VG_CBOR_TAG, &it);
+    if (rc == VG_OK)
+        *tag = it.val;
+    return rc;
+}
+
+/* Number of items nested directly under *it (0 for scalars). */
+static uint64_t cbor__children(const vg_cbor_item *it)
+{
+    if (it->type == VG_CBOR_ARRAY)
+        return it->val;
+    if (it->type == VG_CBOR_MAP)
+        return 2 * it->val; /* <= remaining bytes: cannot overflow */
+    if (it->type == VG_CBOR_TAG)
+        return 1;
+    return 0;
+}
+
+int vg_cbor_skip(vg_cbor_reader *r, int max_depth)
+{
+    uint64_t left[VG_CBOR_MAX_DEPTH + 1]; /* items still to skip per level */
+    int depth = 0;
+    if (max_depth < 0 || max_depth > VG_CBOR_MAX_DEPTH)
+        max_depth = VG_CBOR_MAX_DEPTH;
+    left[0] = 1;
+    while (depth >= 0) {
+        if (left[depth] == 0) {
+            depth--;
+            continue;
+        }
+        left[depth]--;
+        vg_cbor_item it;
+        int rc = vg_cbor_next(r, &it);
+        if (rc != VG_OK)
+            return rc;
+        uint64_t kids = cbor__children(&it);
+        if (kids == 0)
+            continue;
+        if (depth >= max_depth)
+            return VG_ETOOBIG;
+        left[++depth] = kids;
+    }
+    return VG_OK;
+}
+
+/* Length of the valid UTF-8 sequence at s[0..len) (len >= 1), or 0. */
+static size_t cbor__utf8_seq(const uint8_t *s, size_t len)
+{
+    uint8_t c = s[0];
+    size_t n;
+    uint32_t cp, min;
+    if (c < 0x80)
+        return 1;
+    if ((c & 0xe0) == 0xc0) {
+        n = 1, cp = c & 0x1fu, min = 0x80;
+    } else if ((c & 0xf0) == 0xe0) {
+        n = 2, cp = c & 0x0fu, min = 0x800;
+    } else if ((c & 0xf8) == 0xf0) {
+        n = 3, cp = c & 0x07u, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (len - 1 < n)
+        return 0;
+    for (size_t k = 1; k <= n; k++) {
+        if ((s[k] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3fu);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n + 1;
+}
+
+bool vg_cbor_utf8_valid(const uint8_t *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        size_t n = cbor__utf8_seq(s + i, len - i);
+        if (n == 0)
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+/* ---- writer ---- */
+
+void vg_cbor_writer_init(vg_cbor_writer *w, uint8_t *buf, size_t cap)
+{
+    w->buf = buf;
+    w->cap = buf ? cap : 0;
+    w->len = 0;
+    w->err = VG_OK;
+}
+
+/* Where the next byte goes and how many fit; 0 once an error is sticky. */
+static size_t cbor__room(const vg_cbor_writer *w, uint8_t **at)
+{
+    *at = w->buf ? w->buf + w->len : NULL;
+    return w->err != VG_OK || !w->buf ? 0 : w->cap - w->len;
+}
+
+/* Records the result of a cbor_encode_*() call: n bytes, 0 = no room. */
+static int cbor__took(vg_cbor_writer *w, size_t n)
+{
+    if (w->err == VG_OK && n == 0)
+        w->err = VG_ENOSPC;
+    w->len += w->err == VG_OK ? n : 0;
+    return w->err;
+}
+
+int vg_cbor_put_uint(vg_cbor_writer *w, uint64_t v)
+{
+    uint8_t *at;
+    size_t room = cbor__room(w, &at);
+    return cbor__took(w, room ? cbor_encode_uint(v, at, room) : 0);
+}
+
+int vg_cbor_put_int(vg_cbor_writer *w, int64_t v)
+{
+    if (v >= 0)
+        return vg_cbor_put_uint(w, (uint64_t)v);
+    uint8_t *at;
+    size_t room = cbor__room(w, &at);
+    uint64_t n = (uint64_t)(-(v + 1)); /* the CBOR argument of -1-n */
+    return cbor__took(w, room ? cbor_encode_negint(n, at, room) : 0);
+}
+
+int vg_cbor_put_float(vg_cbor_writer *w, double v)
+{
+    uint8_t *at;
+    size_t room = cbor__room(w, &at);
+    return cbor__took(w, room ? cbor_encode_double(v, at, room) : 0);
+}
+
+int vg_cbor_put_bool(vg_cbor_writer *w, bool v)
+{
+    uint8_t *at;
+    size_t room = cbor__room(w, &at);
+    return cbor__took(w, room ? cbor_encode_bool(v, at, room) : 0);
+}
+
+int vg_cbor_put_array(vg_cbor_writer *w, size_t n)
+{
+    uint8_t *at;
+    size_t room = cbor__room(w, &at);
+    return cbor__took(w, room ? cbor_encode_array_start(n, at, room) : 0);
+}
+
+int vg_cbor_put_map(vg_cbor_writer *w, size_t n)
+{
+    uint8_t *at;
+    size_t room = cbor__room(w, &at);
+    return cbor__took(w, room ? cbor_encode_map_start(n, at, room) : 0);
+}
+
+int vg_cbor_put_tag(vg_cbor_writer *w, uint64_t tag)
+{
+    uint8_t *at;
+    size_t room = cbor__room(w, &at);
+    return cbor__took(w, room ? cbor_encode_tag(tag, at, room) : 0);
+}
+
+/* Reserves `len` content bytes after a head already written. */
+static uint8_t *cbor__reserve(vg_cbor_writer *w, size_t len)
+{
+    uint8_t *at;
+    size_t room = cbor__room(w, &at);
+    if (w->err != VG_OK)
+        return NULL;
+    if (room < len) {
+        w->err = VG_ENOSPC;
+        return NULL;
+    }
+    w->len += len;
+    return at;
+}
+
+int vg_cbor_put_bytes_head(vg_cbor_writer *w, size_t len)
+{
+    uint8_t *at;
+    size_t room = cbor__room(w, &at);
+    return cbor__took(w, room ? cbor_encode_bytestring_start(len, at, room) : 0);
+}
+
+uint8_t *vg_cbor_put_bytes_open(vg_cbor_writer *w, size_t len)
+{
+    if (vg_cbor_put_bytes_head(w, len) != VG_OK)
+        return NULL;
+    return cbor__reserve(w, len);
+}
+
+int vg_cbor_put_bytes(vg_cbor_writer *w, const uint8_t *p, size_t len)
+{
+    uint8_t *dst = vg_cbor_put_bytes_open(w, len);
+    if (dst && len)
+        memcpy(dst, p, len);
+    return w->err;
+}
+
+int vg_cbor_put_text(vg_cbor_writer *w, const char *s, size_t len)
+{
+    uint8_t *at;
+    size_t room = cbor__room(w, &at);
+    if (cbor__took(w, room ? cbor_encode_string_start(len, at, room) : 0) != VG_OK)
+        return w->err;
+    uint8_t *dst = cbor__reserve(w, len);
+    if (dst && len)
+        memcpy(dst, s, len);
+    return w->err;
+}
+
+int vg_cbor_writer_finish(const vg_cbor_writer *w, size_t *len)
+{
+    if (w->err != VG_OK)
+        return w->err;
+    *len = w->len;
+    return VG_OK;
+}
