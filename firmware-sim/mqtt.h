@@ -1,0 +1,98 @@
+/*
+ * mqtt.h - the Paho async (MQTTAsync) shell of vigil-sim.
+ *
+ * One sim_conn is one MQTT client session: a stable client id, a
+ * persistent session (cleansession = 0) unless asked otherwise, automatic
+ * reconnect (1 s doubling to 4 s), publishing while disconnected (Paho
+ * buffers up to max_inflight + 16 messages), MQTT 3.1.1.  On every
+ * (re)connect it subscribes to its topics at QoS 1, so commands keep
+ * arriving after a broker restart that lost the session.
+ *
+ * Threads: Paho runs callbacks on its own threads.  Connection state lives
+ * under the shared sim_sync lock, which is broadcast on every change; the
+ * lock is never held while calling into Paho (Paho may be inside one of
+ * our callbacks waiting for it).  Publish completions are delivered to the
+ * sim_pub hook embedded in the caller's record, PUBACK (QoS 1) = ok.
+ *
+ * Cost: a publish is one Paho call (which copies the payload); memory per
+ * connection is Paho's plus a few hundred bytes here.
+ */
+#ifndef SIM_MQTT_H
+#define SIM_MQTT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIM_CONN_SUBS_MAX 4
+
+/* A mutex and a condition (CLOCK_MONOTONIC) shared by connections and
+ * outboxes of one run. */
+typedef struct sim_sync {
+    pthread_mutex_t lock; /* guards connection state and outbox counters */
+    pthread_cond_t cond;  /* broadcast on acks, failures, (dis)connects */
+} sim_sync;
+
+/* Completion hook of one publish: embed as the FIRST member of a record. */
+typedef struct sim_pub sim_pub;
+typedef void sim_pub_done_fn(sim_pub *pub, int ok);
+struct sim_pub {
+    sim_pub_done_fn *done; /* called on a Paho thread: 1 acked, 0 failed */
+};
+
+/* Called on a Paho thread for every message received. */
+typedef void sim_msg_fn(void *ctx, const char *topic, size_t topic_len, const void *payload,
+                        size_t len);
+
+/* How to open a connection. */
+typedef struct sim_conn_opts {
+    const char *uri;                     /* tcp://host:port */
+    const char *client_id;               /* stable id */
+    bool clean_session;                  /* true: throw the session away */
+    uint32_t max_inflight;               /* in-flight window (>= 1) */
+    const char *subs[SIM_CONN_SUBS_MAX]; /* topics subscribed on every connect */
+    uint32_t nsub;                       /* entries used in subs[] */
+    sim_msg_fn *on_msg;                  /* message handler, may be NULL */
+    void *msg_ctx;                       /* its context */
+    sim_sync *sync;                      /* shared lock (borrowed) */
+} sim_conn_opts;
+
+typedef struct sim_conn sim_conn;
+
+/* Initialises the lock and condition.  VG_OK or VG_ENOMEM. */
+int sim_sync_init(sim_sync *s);
+
+/* Destroys them. */
+void sim_sync_destroy(sim_sync *s);
+
+/* Waits on s->cond, lock held, until signalled or CLOCK_MONOTONIC reaches
+ * deadline_us. */
+void sim_sync_wait(sim_sync *s, int64_t deadline_us);
+
+/* Creates a client and starts connecting (does not wait).  The strings of
+ * *o are copied.  VG_OK, VG_EINVAL (Paho refused the URI or options; a
+ * message goes to stderr) or VG_ENOMEM. */
+int sim_conn_open(sim_conn **out, const sim_conn_opts *o);
+
+/* Waits until connected and subscribed, retrying failed first connects,
+ * until CLOCK_MONOTONIC reaches deadline_us.  VG_OK or VG_EMISSING. */
+int sim_conn_wait_ready(sim_conn *c, int64_t deadline_us);
+
+/* Publishes payload[0..len) to topic at QoS 1.  `pub` (may be NULL) gets
+ * the completion.  VG_OK when Paho accepted it; VG_ENOSPC when Paho's
+ * buffer is full; VG_EINVAL on any other refusal (no completion then). */
+int sim_conn_publish(sim_conn *c, const char *topic, const void *payload, size_t len, bool retained,
+                     sim_pub *pub);
+
+/* Connected right now? */
+bool sim_conn_connected(sim_conn *c);
+
+/* Successful connects so far (the first included). */
+uint64_t sim_conn_connects(sim_conn *c);
+
+/* Disconnects (waiting up to timeout_ms for in-flight messages) and frees
+ * everything.  No callback runs for c afterwards.  NULL is a no-op. */
+void sim_conn_close(sim_conn *c, int timeout_ms);
+
+#endif
