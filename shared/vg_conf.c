@@ -20,6 +20,8 @@ const vg_conf_key vg_conf_detect_keys[] = {
     {"max_channels", VG_CT_U32, ECFG(max_channels), "64", "channel slots, fixed at start"},
     {"allow_unknown", VG_CT_BOOL, ECFG(allow_unknown), "true",
      "admit channels not listed in the config on first sight"},
+    {"minmax", VG_CT_BOOL, ECFG(minmax), "false",
+     "track window min/max incrementally (else O(window) on query)"},
     {"z_thr", VG_CT_DOUBLE, ECFG(defaults.z_thr), "6", "robust z-score threshold"},
     {"ewma_lambda", VG_CT_DOUBLE, ECFG(defaults.ewma_lambda), "0.1", "EWMA smoothing factor"},
     {"ewma_l", VG_CT_DOUBLE, ECFG(defaults.ewma_l), "5", "EWMA control limit in sigmas"},
@@ -31,7 +33,7 @@ const vg_conf_key vg_conf_detect_keys[] = {
     {"alert_on", VG_CT_DOUBLE, ECFG(defaults.alert_on), "0.5", "score that raises an alert"},
     {"alert_off", VG_CT_DOUBLE, ECFG(defaults.alert_off), "0.3", "score that clears it"},
     {"warmup", VG_CT_U32, ECFG(defaults.warmup), "32", "samples before statistics score"},
-    {"ref_every", VG_CT_U32, ECFG(defaults.ref_every), "64",
+    {"ref_every", VG_CT_U32, ECFG(defaults.ref_every), "128",
      "samples between median/MAD refreshes"},
     {NULL, 0, 0, NULL, NULL},
 };

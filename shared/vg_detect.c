@@ -28,7 +28,7 @@ void vg_defaults_init(vg_defaults *d)
     d->alert_on = 0.5;
     d->alert_off = 0.3;
     d->warmup = 32;
-    d->ref_every = 64;
+    d->ref_every = 128;
 }
 
 /* The model's value when it is set and `ok`, else the default. */
@@ -57,6 +57,7 @@ static void detect__compile_envelope(vg_params *p, const vg_envelope *env, const
     unsigned nn = env->debounce_n < 1 ? 1 : env->debounce_n > mm ? mm : env->debounce_n;
     p->deb_mask = mm == 64 ? ~0ull : (1ull << mm) - 1;
     p->deb_n = (uint8_t)nn;
+    p->deb_m = (uint8_t)mm;
     p->trip_limit = env->trip;
     p->stale_us = env->stale_us > 0 ? env->stale_us : 0;
     double ms = PICK(stale_s, NAN, 1e-6, 1e9);
@@ -102,8 +103,11 @@ void vg_detect_init(vg_detect *s)
 static double detect__limit(vg_detect *s, const vg_params *p, double x)
 {
     uint64_t viol = (x > p->hi) | (x < p->lo);
+    /* Running count of violations in the last m samples: add the new bit,
+     * drop the one that leaves the window (no popcount on the hot path). */
+    s->viol += (uint32_t)viol - (uint32_t)((s->hist >> (p->deb_m - 1)) & 1);
     s->hist = (s->hist << 1) | viol;
-    int cnt = __builtin_popcountll(s->hist & p->deb_mask);
+    uint32_t cnt = s->viol;
     if (!s->limit_on && cnt >= p->deb_n)
         s->limit_on = 1;
     else if (s->limit_on && cnt < p->deb_n && x <= p->hi - p->hyst && x >= p->lo + p->hyst)

@@ -51,7 +51,7 @@ typedef struct vg_defaults {
     double alert_on;    /* score that raises an alert (default 0.5) */
     double alert_off;   /* score under which it clears (default 0.3) */
     uint32_t warmup;    /* samples before statistical detectors score (32) */
-    uint32_t ref_every; /* samples between robust-reference refreshes (64) */
+    uint32_t ref_every; /* samples between robust-reference refreshes (128) */
 } vg_defaults;
 
 /* Fills *d with the documented defaults. */
@@ -63,6 +63,7 @@ typedef struct vg_params {
     double hyst;       /* hysteresis band */
     uint64_t deb_mask; /* low debounce_m bits set */
     uint8_t deb_n;     /* violations needed in the last m samples */
+    uint8_t deb_m;     /* debounce window in samples (1..64) */
     bool trip_limit;   /* confirmed limit violation trips */
     bool trip_stale;   /* stale channel trips */
     int64_t stale_us;  /* stale deadline, 0 = off */
@@ -94,6 +95,7 @@ void vg_params_compile(vg_params *p, const vg_defaults *d, const vg_envelope *en
 /* Running state of one channel's detectors (about 150 bytes). */
 typedef struct vg_detect {
     uint64_t hist;      /* limit-violation bits of the last 64 samples */
+    uint32_t viol;      /* set bits of hist within the debounce window */
     uint64_t n;         /* samples scored */
     int64_t last_t;     /* time of the last sample; INT64_MIN before any */
     double last_x;      /* its value */

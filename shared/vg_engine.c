@@ -157,6 +157,8 @@ static void engine__compile(vg_engine *e, vg_channel *c)
     vg_params_compile(&c->par, &e->cfg.defaults, env, &merged, m ? e->model.version : 0);
     if (!m)
         c->par.model_version = 0;
+    /* The debounce window may have changed: recount its violations. */
+    c->det.viol = (uint32_t)__builtin_popcountll(c->det.hist & c->par.deb_mask);
 }
 
 /* Admits channel name[0..len) with config index ci. */
@@ -171,6 +173,7 @@ static void engine__admit(vg_engine *e, uint32_t hslot, const char *name, size_t
     int64_t span_us;
     engine__window_of(e, ci, &cap, &span, &span_us);
     vg_window_init(&c->win, cap, span, span_us, e->pool, vg_window_bytes(cap));
+    vg_window_track_minmax(&c->win, e->cfg.minmax);
     e->pool += vg_window_bytes(cap);
     vg_detect_init(&c->det);
     engine__compile(e, c);

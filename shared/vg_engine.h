@@ -44,6 +44,7 @@ typedef struct vg_engine_config {
     double window_s;            /* default time span in seconds, 0 = none */
     uint32_t max_channels;      /* channel slots (64) */
     bool allow_unknown;         /* admit unlisted channels on first sight */
+    bool minmax;                /* track window min/max incrementally (off) */
     uint32_t nchan;             /* entries in chan[] */
     const vg_chan_config *chan; /* listed channels */
 } vg_engine_config;

@@ -37,6 +37,7 @@ int vg_window_init(vg_window *w, uint32_t cap, uint32_t span_n, int64_t span_us,
     w->mask = cap - 1;
     w->span_n = span_n ? span_n : cap;
     w->span_us = span_us;
+    w->minmax = 1;
     return VG_OK;
 }
 
@@ -44,7 +45,7 @@ void vg_window_clear(vg_window *w)
 {
     w->head = w->tail = 0;
     w->mn_head = w->mn_tail = w->mx_head = w->mx_tail = 0;
-    w->mean = w->m2 = 0;
+    w->shift = w->s1 = w->s2 = 0;
     w->drift = 0;
 }
 
@@ -55,50 +56,47 @@ int64_t vg_window_newest_time(const vg_window *w)
     return w->t[(w->head - 1) & w->mask];
 }
 
-/* Recomputes mean and m2 exactly (two passes), resetting rounding drift. */
+/* Recomputes s1 and s2 exactly around a fresh shift (the window's mean),
+ * resetting rounding drift.  O(count). */
 static void window__resync(vg_window *w)
 {
     uint32_t n = vg_window_count(w);
-    double sum = 0;
+    double shift = 0, s1 = 0, s2 = 0;
     for (uint32_t i = 0; i < n; i++)
-        sum += vg_window_at(w, i);
-    double mean = n ? sum / n : 0;
-    double m2 = 0;
+        shift += vg_window_at(w, i);
+    shift = n ? shift / n : 0;
     for (uint32_t i = 0; i < n; i++) {
-        double d = vg_window_at(w, i) - mean;
-        m2 += d * d;
+        double d = vg_window_at(w, i) - shift;
+        s1 += d;
+        s2 += d * d;
     }
-    w->mean = mean;
-    w->m2 = m2;
+    w->shift = shift;
+    w->s1 = s1;
+    w->s2 = s2;
     w->drift = 0;
 }
 
-/* Removes the oldest sample from the aggregates and the deques.  When the
- * removal cancels almost all of m2 (an outlier leaving), the remainder has
- * lost its precision: drift is set so the caller resynchronises. */
-static void window__evict(vg_window *w)
+/* Removes the oldest sample from the sums and the deques.  Two situations
+ * lose precision and set drift so that the caller resynchronises: the
+ * removal cancels most of s2 (an outlier leaving), or the shift has moved
+ * far from the remaining samples, so that the variance would be the small
+ * difference of two large sums. */
+static inline void window__evict(vg_window *w)
 {
     uint32_t pos = w->tail;
-    double x = w->v[pos & w->mask];
-    uint32_t n = vg_window_count(w);
-    if (n <= 1) {
-        w->mean = w->m2 = 0;
-    } else {
-        double mean_old = w->mean, m2_old = w->m2;
-        w->mean = (mean_old * n - x) / (n - 1);
-        w->m2 -= (x - mean_old) * (x - w->mean);
-        if (w->m2 < 1e-3 * m2_old)
-            w->drift = w->cap; /* cancellation: recompute exactly */
-        if (w->m2 < 0)
-            w->m2 = 0;
-    }
+    double d = w->v[pos & w->mask] - w->shift, d2 = d * d;
+    w->s1 -= d;
+    if (d2 > 0.999 * w->s2 && d2 > 0)
+        w->drift = w->cap;
+    w->s2 -= d2;
+    uint32_t n = vg_window_count(w) - 1;
+    if (w->s1 * w->s1 > 0.999 * w->s2 * n && w->s2 > 0)
+        w->drift = w->cap;
     if (w->mn_head != w->mn_tail && w->dq_min[w->mn_tail & w->mask] == pos)
         w->mn_tail++;
     if (w->mx_head != w->mx_tail && w->dq_max[w->mx_tail & w->mask] == pos)
         w->mx_tail++;
     w->tail++;
-    if (w->drift < w->cap)
-        w->drift++;
 }
 
 /* Appends position `pos` holding x to both monotonic deques. */
@@ -134,11 +132,11 @@ int vg_window_push(vg_window *w, int64_t t_us, double x)
     uint32_t pos = w->head;
     w->v[pos & w->mask] = x;
     w->t[pos & w->mask] = t_us;
-    uint32_t n = vg_window_count(w) + 1;
-    double delta = x - w->mean;
-    w->mean += delta / n;
-    w->m2 += delta * (x - w->mean);
-    window__deques_push(w, pos, x);
+    double d = x - w->shift;
+    w->s1 += d;
+    w->s2 += d * d;
+    if (w->minmax)
+        window__deques_push(w, pos, x);
     w->head++;
     if (++w->drift >= w->cap)
         window__resync(w);
@@ -147,17 +145,38 @@ int vg_window_push(vg_window *w, int64_t t_us, double x)
 
 double vg_window_mean(const vg_window *w)
 {
-    return w->head == w->tail ? NAN : w->mean;
+    uint32_t n = vg_window_count(w);
+    return n == 0 ? NAN : w->shift + w->s1 / n;
 }
 
 double vg_window_var(const vg_window *w)
 {
     uint32_t n = vg_window_count(w);
-    return n < 2 ? NAN : w->m2 / (n - 1);
+    if (n < 2)
+        return NAN;
+    double m2 = w->s2 - w->s1 * w->s1 / n;
+    return m2 > 0 ? m2 / (n - 1) : 0;
+}
+
+/* Extreme of the kept samples by scanning: sign 1 for max, -1 for min. */
+static double window__scan(const vg_window *w, double sign)
+{
+    uint32_t n = vg_window_count(w);
+    if (n == 0)
+        return NAN;
+    double best = vg_window_at(w, 0);
+    for (uint32_t i = 1; i < n; i++) {
+        double x = vg_window_at(w, i);
+        if ((x - best) * sign > 0)
+            best = x;
+    }
+    return best;
 }
 
 double vg_window_min(const vg_window *w)
 {
+    if (!w->minmax)
+        return window__scan(w, -1.0);
     if (w->mn_head == w->mn_tail)
         return NAN;
     return w->v[w->dq_min[w->mn_tail & w->mask] & w->mask];
@@ -165,9 +184,21 @@ double vg_window_min(const vg_window *w)
 
 double vg_window_max(const vg_window *w)
 {
+    if (!w->minmax)
+        return window__scan(w, 1.0);
     if (w->mx_head == w->mx_tail)
         return NAN;
     return w->v[w->dq_max[w->mx_tail & w->mask] & w->mask];
+}
+
+void vg_window_track_minmax(vg_window *w, int on)
+{
+    w->minmax = on ? 1 : 0;
+    w->mn_head = w->mn_tail = w->mx_head = w->mx_tail = 0;
+    if (!on)
+        return;
+    for (uint32_t pos = w->tail; pos != w->head; pos++)
+        window__deques_push(w, pos, w->v[pos & w->mask]);
 }
 
 static void window__swap(double *a, size_t i, size_t j)

@@ -5,10 +5,19 @@
  * count (span_n <= capacity, a power of two) and optionally by time (only
  * samples newer than t_newest - span_us).  It maintains, incrementally:
  *
- *   mean / variance   sliding Welford update, O(1) per push; recomputed
- *                     exactly once every `capacity` pushes, so rounding drift
- *                     stays bounded (amortised O(1));
- *   min / max         monotonic deques of ring positions, amortised O(1);
+ *   mean / variance   sliding sums of (x - shift) and (x - shift)^2, with
+ *                     `shift` a recent sample so the sums stay small and the
+ *                     variance formula does not cancel; recomputed exactly
+ *                     (and re-shifted) once every `capacity` pushes and
+ *                     whenever an eviction cancels most of the spread, so
+ *                     rounding drift stays bounded (amortised O(1), no
+ *                     division per push);
+ *   min / max         monotonic deques of ring positions, amortised O(1)
+ *                     per push when tracking is on (the default); with
+ *                     vg_window_track_minmax(w, false) pushes skip the
+ *                     deques (they cost ~18 ns a sample on noisy data, in
+ *                     branch mispredictions) and min/max are answered by an
+ *                     O(n) scan instead;
  *   median / MAD      exact, on demand, O(n) expected (quickselect into a
  *                     caller scratch array) - callers refresh them every so
  *                     many samples rather than per sample.
@@ -37,9 +46,11 @@ typedef struct vg_window {
     uint32_t tail;             /* position of the oldest kept sample */
     uint32_t mn_head, mn_tail; /* dq_min occupies positions [mn_tail, mn_head) */
     uint32_t mx_head, mx_tail; /* dq_max occupies positions [mx_tail, mx_head) */
-    double mean;               /* mean of the kept samples */
-    double m2;                 /* sum of squared deviations from the mean */
-    uint32_t drift;            /* updates since mean/m2 were last recomputed exactly */
+    double shift;              /* offset subtracted before summing */
+    double s1;                 /* sum of (x - shift) over the kept samples */
+    double s2;                 /* sum of (x - shift)^2 over the kept samples */
+    uint32_t drift;            /* pushes since s1/s2 were recomputed exactly */
+    uint8_t minmax;            /* 1: maintain the min/max deques */
 } vg_window;
 
 /* Bytes of buffer a window of capacity `cap` needs (0 if cap is not a power
@@ -51,6 +62,10 @@ size_t vg_window_bytes(uint32_t cap);
  * VG_EINVAL on a bad capacity, span or buffer. */
 int vg_window_init(vg_window *w, uint32_t cap, uint32_t span_n, int64_t span_us, void *mem,
                    size_t mem_len);
+
+/* Turns incremental min/max tracking on or off (see above); switching it
+ * on rebuilds the deques from the kept samples, O(n). */
+void vg_window_track_minmax(vg_window *w, int on);
 
 /* Empties the window (keeps its buffer and spans). */
 void vg_window_clear(vg_window *w);

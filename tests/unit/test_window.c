@@ -19,6 +19,8 @@
 
 #define MAXCAP 256
 
+static int g_minmax = 1; /* run_stream's min/max tracking mode */
+
 struct naive {
     double v[1 << 16];
     int64_t t[1 << 16];
@@ -91,6 +93,7 @@ static void run_stream(uint64_t seed, uint32_t cap, uint32_t span_n, int64_t spa
     double scratch[MAXCAP];
     vg_window w;
     CU_ASSERT_EQUAL_FATAL(vg_window_init(&w, cap, span_n, span_us, mem, sizeof mem), VG_OK);
+    vg_window_track_minmax(&w, g_minmax);
     nv.n = 0;
     uint64_t rng = seed;
     int64_t t = 1700000000000000;
@@ -128,6 +131,28 @@ static void test_time_windows(void)
     for (uint64_t s = 1; s <= 20; s++)
         run_stream(100 + s, 128, 0, (int64_t)(s * 5000), 3000);
     run_stream(5, 64, 10, 20000, 3000); /* both spans at once */
+}
+
+static void test_untracked_minmax(void)
+{
+    g_minmax = 0; /* min/max by scan must agree with the naive model too */
+    for (uint64_t s = 1; s <= 5; s++)
+        run_stream(200 + s, 64, (uint32_t)(8 * s), (int64_t)(s * 7000), 2000);
+    g_minmax = 1;
+    /* switching tracking on mid-stream rebuilds the deques */
+    static uint8_t mem[32 * 24] __attribute__((aligned(8)));
+    vg_window w;
+    vg_window_init(&w, 32, 0, 0, mem, sizeof mem);
+    vg_window_track_minmax(&w, 0);
+    for (int i = 0; i < 50; i++)
+        vg_window_push(&w, i, (double)((i * 13) % 17));
+    vg_window_track_minmax(&w, 1);
+    CU_ASSERT_EQUAL(vg_window_min(&w), 0);
+    CU_ASSERT_EQUAL(vg_window_max(&w), 16);
+    for (int i = 50; i < 90; i++)
+        vg_window_push(&w, i, 100.0 + i);
+    CU_ASSERT_EQUAL(vg_window_min(&w), 158);
+    CU_ASSERT_EQUAL(vg_window_max(&w), 189);
 }
 
 static void test_position_wrap(void)
@@ -214,6 +239,7 @@ int init_window_tests(void)
     CU_pSuite s = CU_add_suite("window", NULL, NULL);
     if (!s || !CU_add_test(s, "count windows vs naive", test_count_windows) ||
         !CU_add_test(s, "time windows vs naive", test_time_windows) ||
+        !CU_add_test(s, "untracked min/max", test_untracked_minmax) ||
         !CU_add_test(s, "uint32 position wrap", test_position_wrap) ||
         !CU_add_test(s, "errors leave state unchanged", test_errors_leave_state) ||
         !CU_add_test(s, "expire and quantile", test_expire_and_quantile) ||
