@@ -70,3 +70,20 @@ int vg_conf_load(vg_conf *c, const char *path, vg_conf_other_fn other, void *use
     }
     return VG_OK;
 }
+
+static void conf__print_table(FILE *f, const char *section, const vg_conf_key *t)
+{
+    static const char *const type_names[] = {"number", "uint32", "uint8", "bool", "seconds"};
+    fprintf(f, "%s\n", section);
+    for (; t->name; t++)
+        fprintf(f, "  %-14s %-8s %-6s %s\n", t->name, type_names[t->type], t->dflt, t->desc);
+    fputc('\n', f);
+}
+
+void vg_conf_print_keys(FILE *f)
+{
+    fputs("vigil config keys (INI).  key  type  default  meaning\n\n", f);
+    conf__print_table(f, "[detect]", vg_conf_detect_keys);
+    conf__print_table(f, "[channel.NAME] and [channel.*] (envelope keys only for *)",
+                      vg_conf_channel_keys);
+}

@@ -12,6 +12,7 @@
 #define VG_CONF_FILE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "vg_conf.h"
 
@@ -25,5 +26,9 @@ typedef int (*vg_conf_other_fn)(void *user, const char *section, const char *key
  * err[0..errlen).  `other` may be NULL: unknown sections are then errors. */
 int vg_conf_load(vg_conf *c, const char *path, vg_conf_other_fn other, void *user, char *err,
                  size_t errlen);
+
+/* Prints the config reference (sections, keys, types, defaults and
+ * descriptions) from the core's tables, as used by --help-config. */
+void vg_conf_print_keys(FILE *f);
 
 #endif

@@ -38,7 +38,8 @@ enum {
     OPT_SAVE = 's',
     OPT_SUMMARY = 'S',
     OPT_HELP = 'h',
-    OPT_VERSION = 'V'
+    OPT_VERSION = 'V',
+    OPT_HELP_CONFIG = 'C'
 };
 
 static const struct replay_opt {
@@ -57,6 +58,9 @@ static const struct replay_opt {
     {{"save-model", required_argument, NULL, OPT_SAVE}, "FILE", "write the fitted model (CBOR)"},
     {{"summary", no_argument, NULL, OPT_SUMMARY}, NULL, "print a summary to stderr at the end"},
     {{"help", no_argument, NULL, OPT_HELP}, NULL, "show this help"},
+    {{"help-config", no_argument, NULL, OPT_HELP_CONFIG},
+     NULL,
+     "list every config key with its default"},
     {{"version", no_argument, NULL, OPT_VERSION}, NULL, "show the version"},
 };
 #define N_OPTS (sizeof(replay_opts) / sizeof(replay_opts[0]))
@@ -157,6 +161,9 @@ static int replay__parse_args(int argc, char **argv, struct replay_cli *cli)
             break;
         case OPT_HELP:
             replay__usage(stdout);
+            exit(0);
+        case OPT_HELP_CONFIG:
+            vg_conf_print_keys(stdout);
             exit(0);
         case OPT_VERSION:
             puts("vigil-replay " VIGIL_VERSION);
