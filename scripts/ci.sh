@@ -122,8 +122,16 @@ step_quiet() {
     "$@" >"$out" 2>&1 || rc=$?
     cat "$out" >>"$STAGE_LOG"
     if [[ $rc -ne 0 ]]; then
-        vg_err "$label failed (exit $rc); last lines:"
-        tail -n 60 "$out" | sed 's/^/    /' >&2
+        # With -j the first error is often far from the end: show the
+        # diagnostics themselves when there are any, else the last lines.
+        local pat=': (fatal )?error:|undefined reference|CMake Error|No rule to make'
+        if grep -qE "$pat" "$out"; then
+            vg_err "$label failed (exit $rc); its errors:"
+            grep -E -A3 "$pat" "$out" | head -n 80 | sed 's/^/    /' >&2
+        else
+            vg_err "$label failed (exit $rc); last lines:"
+            tail -n 60 "$out" | sed 's/^/    /' >&2
+        fi
     fi
     rm -f "$out"
     return $rc
