@@ -69,11 +69,13 @@ typedef struct bundle__parts {
     size_t sig_len;
 } bundle__parts;
 
+/* Contract in vg_bundle.h: sodium_init() returns 0, or 1 when already done. */
 int vg_crypto_init(void)
 {
     return sodium_init() < 0 ? VG_ECRYPTO : VG_OK;
 }
 
+/* Contract in vg_bundle.h: pk/sk are the caller's, filled by libsodium. */
 int vg_keygen(uint8_t pk[VG_PK_BYTES], uint8_t sk[VG_SK_BYTES])
 {
     if (!pk || !sk)
@@ -150,6 +152,8 @@ static int bundle__put_payload(const vg_model *m, uint8_t *buf, size_t cap, size
     return VG_OK;
 }
 
+/* Contract in vg_bundle.h: *m and sk are only read; buf[0..cap) is
+ * scratch until VG_OK, then holds the bundle (see the file comment). */
 int vg_bundle_sign(const vg_model *m, const uint8_t sk[VG_SK_BYTES], uint8_t *buf, size_t cap,
                    size_t *len)
 {

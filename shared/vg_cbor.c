@@ -23,12 +23,14 @@
 
 /* ---- reader ---- */
 
+/* Contract in vg_cbor.h; the reader borrows buf. */
 void vg_cbor_reader_init(vg_cbor_reader *r, const uint8_t *buf, size_t len)
 {
     r->p = buf;
     r->end = buf ? buf + len : buf;
 }
 
+/* Contract in vg_cbor.h. */
 size_t vg_cbor_remaining(const vg_cbor_reader *r)
 {
     return (size_t)(r->end - r->p);
@@ -133,6 +135,7 @@ static int cbor__container(uint8_t major, uint64_t arg, size_t left, vg_cbor_ite
     return VG_OK;
 }
 
+/* Contract in vg_cbor.h: heads and lengths checked here, against r->end. */
 int vg_cbor_next(vg_cbor_reader *r, vg_cbor_item *it)
 {
     const uint8_t *p = r->p;
@@ -178,6 +181,7 @@ static int cbor__expect(vg_cbor_reader *r, uint8_t type, vg_cbor_item *it)
     return rc;
 }
 
+/* Contract in vg_cbor.h (typed reads). */
 int vg_cbor_read_uint(vg_cbor_reader *r, uint64_t *v)
 {
     vg_cbor_item it;
@@ -187,6 +191,7 @@ int vg_cbor_read_uint(vg_cbor_reader *r, uint64_t *v)
     return rc;
 }
 
+/* Contract in vg_cbor.h: uint or nint within int64_t. */
 int vg_cbor_read_int(vg_cbor_reader *r, int64_t *v)
 {
     vg_cbor_item it;
@@ -199,6 +204,7 @@ int vg_cbor_read_int(vg_cbor_reader *r, int64_t *v)
     return VG_OK;
 }
 
+/* Contract in vg_cbor.h: any float width, never an integer. */
 int vg_cbor_read_float(vg_cbor_reader *r, double *v)
 {
     vg_cbor_item it;
@@ -208,6 +214,7 @@ int vg_cbor_read_float(vg_cbor_reader *r, double *v)
     return rc;
 }
 
+/* Contract in vg_cbor.h. */
 int vg_cbor_read_bool(vg_cbor_reader *r, bool *v)
 {
     vg_cbor_item it;
@@ -217,6 +224,7 @@ int vg_cbor_read_bool(vg_cbor_reader *r, bool *v)
     return rc;
 }
 
+/* Contract in vg_cbor.h: *s borrows the reader's buffer. */
 int vg_cbor_read_text(vg_cbor_reader *r, const char **s, size_t *len)
 {
     vg_cbor_item it;
@@ -228,6 +236,7 @@ int vg_cbor_read_text(vg_cbor_reader *r, const char **s, size_t *len)
     return rc;
 }
 
+/* Contract in vg_cbor.h: *p borrows the reader's buffer. */
 int vg_cbor_read_bytes(vg_cbor_reader *r, const uint8_t **p, size_t *len)
 {
     vg_cbor_item it;
@@ -239,6 +248,7 @@ int vg_cbor_read_bytes(vg_cbor_reader *r, const uint8_t **p, size_t *len)
     return rc;
 }
 
+/* Contract in vg_cbor.h: *n <= bytes remaining. */
 int vg_cbor_read_array(vg_cbor_reader *r, uint64_t *n)
 {
     vg_cbor_item it;
@@ -248,6 +258,7 @@ int vg_cbor_read_array(vg_cbor_reader *r, uint64_t *n)
     return rc;
 }
 
+/* Contract in vg_cbor.h: 2 * *n <= bytes remaining. */
 int vg_cbor_read_map(vg_cbor_reader *r, uint64_t *n)
 {
     vg_cbor_item it;
@@ -257,6 +268,7 @@ int vg_cbor_read_map(vg_cbor_reader *r, uint64_t *n)
     return rc;
 }
 
+/* Contract in vg_cbor.h. */
 int vg_cbor_read_tag(vg_cbor_reader *r, uint64_t *tag)
 {
     vg_cbor_item it;
@@ -278,6 +290,7 @@ static uint64_t cbor__children(const vg_cbor_item *it)
     return 0;
 }
 
+/* Contract in vg_cbor.h: iterative, left[] holds the items still to skip per level. */
 int vg_cbor_skip(vg_cbor_reader *r, int max_depth)
 {
     uint64_t left[VG_CBOR_MAX_DEPTH + 1]; /* items still to skip per level */
@@ -334,6 +347,7 @@ static size_t cbor__utf8_seq(const uint8_t *s, size_t len)
     return n + 1;
 }
 
+/* Contract in vg_cbor.h. */
 bool vg_cbor_utf8_valid(const uint8_t *s, size_t len)
 {
     size_t i = 0;
@@ -348,6 +362,7 @@ bool vg_cbor_utf8_valid(const uint8_t *s, size_t len)
 
 /* ---- writer ---- */
 
+/* Contract in vg_cbor.h; the writer borrows buf. */
 void vg_cbor_writer_init(vg_cbor_writer *w, uint8_t *buf, size_t cap)
 {
     w->buf = buf;
@@ -372,6 +387,7 @@ static int cbor__took(vg_cbor_writer *w, size_t n)
     return w->err;
 }
 
+/* Contract in vg_cbor.h (every put: append, sticky error). */
 int vg_cbor_put_uint(vg_cbor_writer *w, uint64_t v)
 {
     uint8_t *at;
@@ -379,6 +395,7 @@ int vg_cbor_put_uint(vg_cbor_writer *w, uint64_t v)
     return cbor__took(w, room ? cbor_encode_uint(v, at, room) : 0);
 }
 
+/* Contract in vg_cbor.h. */
 int vg_cbor_put_int(vg_cbor_writer *w, int64_t v)
 {
     if (v >= 0)
@@ -389,6 +406,7 @@ int vg_cbor_put_int(vg_cbor_writer *w, int64_t v)
     return cbor__took(w, room ? cbor_encode_negint(n, at, room) : 0);
 }
 
+/* Contract in vg_cbor.h. */
 int vg_cbor_put_float(vg_cbor_writer *w, double v)
 {
     uint8_t *at;
@@ -396,6 +414,7 @@ int vg_cbor_put_float(vg_cbor_writer *w, double v)
     return cbor__took(w, room ? cbor_encode_double(v, at, room) : 0);
 }
 
+/* Contract in vg_cbor.h. */
 int vg_cbor_put_bool(vg_cbor_writer *w, bool v)
 {
     uint8_t *at;
@@ -403,6 +422,7 @@ int vg_cbor_put_bool(vg_cbor_writer *w, bool v)
     return cbor__took(w, room ? cbor_encode_bool(v, at, room) : 0);
 }
 
+/* Contract in vg_cbor.h. */
 int vg_cbor_put_array(vg_cbor_writer *w, size_t n)
 {
     uint8_t *at;
@@ -410,6 +430,7 @@ int vg_cbor_put_array(vg_cbor_writer *w, size_t n)
     return cbor__took(w, room ? cbor_encode_array_start(n, at, room) : 0);
 }
 
+/* Contract in vg_cbor.h. */
 int vg_cbor_put_map(vg_cbor_writer *w, size_t n)
 {
     uint8_t *at;
@@ -417,6 +438,7 @@ int vg_cbor_put_map(vg_cbor_writer *w, size_t n)
     return cbor__took(w, room ? cbor_encode_map_start(n, at, room) : 0);
 }
 
+/* Contract in vg_cbor.h. */
 int vg_cbor_put_tag(vg_cbor_writer *w, uint64_t tag)
 {
     uint8_t *at;
@@ -439,6 +461,7 @@ static uint8_t *cbor__reserve(vg_cbor_writer *w, size_t len)
     return at;
 }
 
+/* Contract in vg_cbor.h. */
 int vg_cbor_put_bytes_head(vg_cbor_writer *w, size_t len)
 {
     uint8_t *at;
@@ -446,6 +469,7 @@ int vg_cbor_put_bytes_head(vg_cbor_writer *w, size_t len)
     return cbor__took(w, room ? cbor_encode_bytestring_start(len, at, room) : 0);
 }
 
+/* Contract in vg_cbor.h: the pointer is into the writer's buffer. */
 uint8_t *vg_cbor_put_bytes_open(vg_cbor_writer *w, size_t len)
 {
     if (vg_cbor_put_bytes_head(w, len) != VG_OK)
@@ -453,6 +477,7 @@ uint8_t *vg_cbor_put_bytes_open(vg_cbor_writer *w, size_t len)
     return cbor__reserve(w, len);
 }
 
+/* Contract in vg_cbor.h; p is only read. */
 int vg_cbor_put_bytes(vg_cbor_writer *w, const uint8_t *p, size_t len)
 {
     uint8_t *dst = vg_cbor_put_bytes_open(w, len);
@@ -461,6 +486,7 @@ int vg_cbor_put_bytes(vg_cbor_writer *w, const uint8_t *p, size_t len)
     return w->err;
 }
 
+/* Contract in vg_cbor.h; s is only read (the caller validates UTF-8). */
 int vg_cbor_put_text(vg_cbor_writer *w, const char *s, size_t len)
 {
     uint8_t *at;
@@ -473,6 +499,7 @@ int vg_cbor_put_text(vg_cbor_writer *w, const char *s, size_t len)
     return w->err;
 }
 
+/* Contract in vg_cbor.h. */
 int vg_cbor_writer_finish(const vg_cbor_writer *w, size_t *len)
 {
     if (w->err != VG_OK)

@@ -27,6 +27,7 @@ static void *msg__at(void *obj, const vg_msg_field *f)
     return (char *)obj + f->off;
 }
 
+/* Const twin of msg__at(). */
 static const void *msg__cat(const void *obj, const vg_msg_field *f)
 {
     return (const char *)obj + f->off;
@@ -113,6 +114,7 @@ static int msg__put_value(vg_cbor_writer *w, const vg_msg_field *f, const void *
     }
 }
 
+/* Contract in vg_msg_table.h; obj is only read. */
 int vg_msg__put_map(vg_cbor_writer *w, const vg_msg_schema *s, const void *obj)
 {
     size_t n = 0;
@@ -130,6 +132,7 @@ int vg_msg__put_map(vg_cbor_writer *w, const vg_msg_schema *s, const void *obj)
     return rc;
 }
 
+/* Contract in vg_msg_table.h; *len is set only on VG_OK. */
 int vg_msg__encode(const vg_msg_schema *s, const void *obj, uint8_t *buf, size_t cap, size_t *len)
 {
     if (!obj || !len || (!buf && cap))
@@ -159,18 +162,6 @@ static int msg__copy_text(char *dst, size_t cap, const char *s, size_t n)
     memcpy(dst, s, n);
     dst[n] = '\0';
     return VG_OK;
-}
-
-int vg_msg__get_channel(vg_cbor_reader *r, char *dst)
-{
-    const char *s;
-    size_t n;
-    int rc = vg_cbor_read_text(r, &s, &n);
-    if (rc != VG_OK)
-        return rc;
-    if (!vg_valid_channel(s, n))
-        return VG_EDECODE;
-    return msg__copy_text(dst, VG_CHANNEL_MAX + 1, s, n);
 }
 
 /* Reads a tstr into a string member under the rules of its row type. */
@@ -298,10 +289,14 @@ static int msg__get_pair(vg_cbor_reader *r, const vg_msg_schema *s, void *obj, u
     return msg__get_value(r, &s->field[i], obj);
 }
 
+/* Contract in vg_msg_table.h; strings and values are copied into obj,
+ * custom callbacks may keep pointers into the reader's buffer. */
 int vg_msg__get_map(vg_cbor_reader *r, const vg_msg_schema *s, void *obj)
 {
     uint64_t n;
-    uint32_t seen = 0;
+    uint32_t seen = 0; /* bit k: row k was present */
+    if (s->nfield > 32)
+        return VG_EINVAL;
     int rc = vg_cbor_read_map(r, &n);
     if (rc != VG_OK)
         return rc;
@@ -319,6 +314,7 @@ int vg_msg__get_map(vg_cbor_reader *r, const vg_msg_schema *s, void *obj)
     return rc;
 }
 
+/* Contract in vg_msg_table.h. */
 int vg_msg__decode(const vg_msg_schema *s, const uint8_t *buf, size_t len, void *obj)
 {
     if (!buf || !obj)

@@ -108,7 +108,4 @@ int vg_msg__encode(const vg_msg_schema *s, const void *obj, uint8_t *buf, size_t
  * on trailing bytes, else as vg_msg__get_map(). */
 int vg_msg__decode(const vg_msg_schema *s, const uint8_t *buf, size_t len, void *obj);
 
-/* Reads a tstr that is a valid channel name into dst[VG_CHANNEL_MAX + 1]. */
-int vg_msg__get_channel(vg_cbor_reader *r, char *dst);
-
 #endif
