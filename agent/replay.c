@@ -46,6 +46,9 @@ struct replay {
 
 /* Prints "FILE:LINE[:COL]: message" to err and returns rc. */
 static int replay__fail(struct replay *r, int rc, uint32_t col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int replay__fail(struct replay *r, int rc, uint32_t col, const char *fmt, ...)
 {
     va_list ap;
     fprintf(r->o->err, "vigil-replay: %s:%" PRIu64, r->o->path, r->lineno);
