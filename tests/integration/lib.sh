@@ -1,0 +1,277 @@
+# shellcheck shell=bash
+#
+# lib.sh - shared helpers for the integration tests (source it first):
+#
+#     . "$(dirname "$0")/lib.sh" "$@"      # $1 = the CMake build directory
+#
+# It gives every test
+#   - strict mode, a private scratch directory $VG_TMP (removed at exit,
+#     kept when VG_KEEP_TMP=1 or the test failed),
+#   - a cleanup trap that stops everything the test started in the
+#     background (vg_bg, vg_broker_start) and the watchdog,
+#   - vg_watchdog SECS: the test kills itself and its children after SECS,
+#   - vg_timeout SECS CMD...: run a foreground command with a time limit,
+#   - a real mosquitto on a free 127.0.0.1 port with a generated minimal
+#     config (vg_broker_start [--persist]; vg_broker_stop; vg_broker_restart
+#     on the same port), exported as $VG_BROKER_URI / $VG_BROKER_PORT,
+#   - small assertions: vg_fail, vg_assert_eq, vg_assert.
+#
+# Only 127.0.0.1 is ever used.  Nothing here needs root or network access.
+
+set -euo pipefail
+
+VG_BUILD=${1:?usage: $0 BUILD_DIR}
+VG_BUILD=$(cd "$VG_BUILD" && pwd)
+VG_SIM=$VG_BUILD/firmware-sim/vigil-sim
+VG_TEST=$(basename "$0" .sh)
+VG_TMP=$(mktemp -d "${TMPDIR:-/tmp}/vigil-$VG_TEST.XXXXXX")
+VG_PIDS=()
+VG_WATCHDOG_PID=
+VG_BROKER_PID=
+VG_BROKER_PORT=
+VG_BROKER_URI=
+VG_BROKER_CONF=
+VG_FAILED=0
+
+# Prints a time-stamped line on stderr.
+vg_log() {
+    echo "[$VG_TEST $(date +%H:%M:%S)] $*" >&2
+}
+
+# Fails the test with a message.
+vg_fail() {
+    VG_FAILED=1
+    vg_log "FAIL: $*"
+    exit 1
+}
+
+# vg_assert_eq EXPECTED ACTUAL WHAT
+vg_assert_eq() {
+    [ "$1" = "$2" ] || vg_fail "$3: expected '$1', got '$2'"
+}
+
+# vg_assert WHAT CMD... : fails unless CMD succeeds.
+vg_assert() {
+    local what=$1
+    shift
+    "$@" || vg_fail "$what"
+}
+
+# vg_signal_wait PID SIGNAL GRACE : sends SIGNAL to our child PID and reaps
+# it, sending KILL if it is still there after GRACE seconds.
+vg_signal_wait() {
+    local pid=$1 sig=$2 grace=$3 killer
+    kill "-$sig" "$pid" 2>/dev/null || return 0
+    ({ sleep "$grace"; } 2>/dev/null && kill -KILL "$pid" 2>/dev/null) &
+    killer=$!
+    wait "$pid" 2>/dev/null || true
+    pkill -TERM -P "$killer" 2>/dev/null || true
+    wait "$killer" 2>/dev/null || true
+    return 0
+}
+
+# Stops our child pid $1: TERM, then KILL after $2 seconds (default 5).
+vg_stop_pid() {
+    vg_signal_wait "$1" TERM "${2:-5}"
+}
+
+# The EXIT trap: stop everything we started, remove the scratch dir.
+vg_cleanup() {
+    local rc=$? pid
+    set +e
+    if [ -n "$VG_WATCHDOG_PID" ]; then
+        pkill -TERM -P "$VG_WATCHDOG_PID" 2>/dev/null # its sleep: it then exits
+        wait "$VG_WATCHDOG_PID" 2>/dev/null || true
+    fi
+    for pid in "${VG_PIDS[@]}"; do
+        vg_stop_pid "$pid" 3
+    done
+    [ -n "$VG_BROKER_PID" ] && vg_stop_pid "$VG_BROKER_PID" 3
+    if [ "$rc" -ne 0 ] || [ "$VG_FAILED" -ne 0 ] || [ "${VG_KEEP_TMP:-0}" = 1 ]; then
+        vg_log "kept $VG_TMP for inspection (exit $rc)"
+    else
+        rm -rf "$VG_TMP"
+    fi
+    return "$rc"
+}
+trap vg_cleanup EXIT
+trap 'vg_log "interrupted or timed out"; VG_FAILED=1; exit 124' INT TERM
+
+# vg_watchdog SECS: the whole test stops by itself after SECS seconds.
+vg_watchdog() {
+    local secs=$1 me=$$
+    (
+        # only a sleep that ran to its end fires (cleanup kills the sleep)
+        { sleep "$secs"; } 2>/dev/null || exit 0
+        echo "[$VG_TEST] watchdog: $secs s elapsed, stopping" >&2
+        pkill -TERM -P "$me" 2>/dev/null
+        kill -TERM "$me" 2>/dev/null
+    ) &
+    VG_WATCHDOG_PID=$!
+}
+
+# vg_timeout SECS CMD... : runs CMD in the foreground, killed after SECS.
+vg_timeout() {
+    local secs=$1
+    shift
+    timeout -k 5 "$secs" "$@"
+}
+
+# vg_bg NAME CMD... : starts CMD in the background with stdout/stderr in
+# $VG_TMP/NAME.out / NAME.err; its pid is in $VG_LAST_PID and is stopped
+# by the cleanup trap.
+vg_bg() {
+    local name=$1
+    shift
+    "$@" >"$VG_TMP/$name.out" 2>"$VG_TMP/$name.err" &
+    VG_LAST_PID=$!
+    VG_PIDS+=("$VG_LAST_PID")
+}
+
+# vg_wait_exit PID SECS : waits for a background job; returns its status
+# (124 when it was still running after SECS and had to be stopped).
+vg_wait_exit() {
+    local pid=$1 secs=$2 i
+    for ((i = 0; i < secs * 10; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        vg_stop_pid "$pid" 3
+        return 124
+    fi
+    local rc=0
+    wait "$pid" || rc=$?
+    return "$rc"
+}
+
+# vg_port_open PORT : true when something accepts TCP connections there.
+vg_port_open() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# vg_wait_port PORT SECS : waits until the port accepts connections.
+vg_wait_port() {
+    local port=$1 secs=$2 i
+    for ((i = 0; i < secs * 20; i++)); do
+        vg_port_open "$port" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# vg_wait_file FILE SECS : waits until FILE exists.
+vg_wait_file() {
+    local file=$1 secs=$2 i
+    for ((i = 0; i < secs * 20; i++)); do
+        [ -e "$file" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# Writes the broker config for port $1 (persistence when $2 = 1).
+vg__broker_conf() {
+    local port=$1 persist=$2
+    mkdir -p "$VG_TMP/broker"
+    {
+        echo "listener $port 127.0.0.1"
+        echo "allow_anonymous true"
+        if [ "$persist" = 1 ]; then
+            echo "persistence true"
+            echo "persistence_location $VG_TMP/broker/"
+            echo "autosave_interval 1"
+        else
+            echo "persistence false"
+        fi
+        echo "max_queued_messages 1000000"
+        echo "max_inflight_messages 0"
+        echo "log_dest stderr"
+        echo "log_type error"
+        echo "log_type warning"
+        echo "log_type notice"
+        echo "log_type information"
+        # as root mosquitto would switch to user "mosquitto", who cannot
+        # write into our scratch dir
+        echo "user $(id -un)"
+    } >"$VG_BROKER_CONF"
+}
+
+# Starts mosquitto with $VG_BROKER_CONF; true when it accepts connections.
+vg__broker_launch() {
+    mosquitto -c "$VG_BROKER_CONF" >>"$VG_TMP/broker.log" 2>&1 &
+    VG_BROKER_PID=$!
+    local i
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$VG_BROKER_PID" 2>/dev/null || break
+        vg_port_open "$VG_BROKER_PORT" && return 0
+        sleep 0.05
+    done
+    vg_stop_pid "$VG_BROKER_PID" 2
+    VG_BROKER_PID=
+    return 1
+}
+
+# vg_broker_start [--persist] : mosquitto on a free loopback port.
+vg_broker_start() {
+    local persist=0 try port
+    [ "${1:-}" = --persist ] && persist=1
+    command -v mosquitto >/dev/null || vg_fail "mosquitto is not installed"
+    VG_BROKER_CONF=$VG_TMP/mosquitto.conf
+    for ((try = 0; try < 20; try++)); do
+        port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+        vg_port_open "$port" && continue
+        VG_BROKER_PORT=$port
+        vg__broker_conf "$port" "$persist"
+        if vg__broker_launch; then
+            VG_BROKER_URI=tcp://127.0.0.1:$port
+            export VG_BROKER_URI VG_BROKER_PORT
+            vg_log "mosquitto pid $VG_BROKER_PID on 127.0.0.1:$port (persistence $persist)"
+            return 0
+        fi
+    done
+    vg_fail "could not start mosquitto (see $VG_TMP/broker.log)"
+}
+
+# vg_broker_stop [SIGNAL] : stops the broker (TERM by default: it saves its
+# persistence database on the way out) and waits for it.
+vg_broker_stop() {
+    local sig=${1:-TERM}
+    [ -n "$VG_BROKER_PID" ] || return 0
+    vg_signal_wait "$VG_BROKER_PID" "$sig" 10
+    VG_BROKER_PID=
+    vg_log "mosquitto stopped ($sig)"
+}
+
+# vg_broker_restart : starts the broker again on the same port and config.
+vg_broker_restart() {
+    local i
+    for ((i = 0; i < 50; i++)); do
+        vg__broker_launch && {
+            vg_log "mosquitto restarted, pid $VG_BROKER_PID"
+            return 0
+        }
+        sleep 0.2
+    done
+    vg_fail "could not restart mosquitto on port $VG_BROKER_PORT"
+}
+
+# vg_sim SECS ARGS... : runs vigil-sim in the foreground with a time limit.
+vg_sim() {
+    local secs=$1
+    shift
+    vg_timeout "$secs" "$VG_SIM" "$@"
+}
+
+# vg_listen NAME ARGS... : starts a vigil-sim --listen subscriber in the
+# background writing CSV to $VG_TMP/NAME.csv; returns once subscribed.
+vg_listen() {
+    local name=$1
+    shift
+    vg_bg "$name" "$VG_SIM" --broker "$VG_BROKER_URI" --listen --out "$VG_TMP/$name.csv" \
+        --ready-file "$VG_TMP/$name.ready" "$@"
+    VG_LISTEN_PID=$VG_LAST_PID
+    vg_wait_file "$VG_TMP/$name.ready" 10 || vg_fail "listener $name did not subscribe"
+}
+
+[ -x "$VG_SIM" ] || vg_fail "no vigil-sim at $VG_SIM (build first)"
