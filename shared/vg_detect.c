@@ -13,7 +13,6 @@
 #include "vg_detect.h"
 #include "vg_error.h"
 
-#define VG_MAD_TO_SIGMA 1.482602218505602 /* 1 / Phi^-1(3/4) */
 
 void vg_defaults_init(vg_defaults *d)
 {

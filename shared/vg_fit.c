@@ -13,7 +13,6 @@
 #include "vg_fit.h"
 #include "vg_window.h"
 
-#define VG_MAD_TO_SIGMA   1.482602218505602
 #define VG_IQR80_TO_SIGMA 2.5631031310892007 /* q90 - q10 of N(0,1) */
 
 void vg_fit_opts_init(vg_fit_opts *o)

@@ -33,6 +33,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Scales a MAD to a standard deviation for Gaussian data: 1 / Phi^-1(3/4). */
+#define VG_MAD_TO_SIGMA 1.482602218505602
+
 typedef struct vg_window {
     double *v;                 /* values, ring of cap slots */
     int64_t *t;                /* timestamps (epoch us), ring of cap slots */
