@@ -192,7 +192,7 @@ static int spool__map(int sqlrc)
     case SQLITE_NOTADB:
         return VG_ESCHEMA;
     default:
-        return VG_EINVAL;
+        return VG_EIO;
     }
 }
 
@@ -376,7 +376,7 @@ static int spool__configure(vg_spool *s, int fresh)
             rc = spool__sqlfail(s, step, "journal_mode");
         else if (!sqlite3_column_text(st, 0) ||
                  strcmp((const char *)sqlite3_column_text(st, 0), "wal") != 0)
-            rc = spool__fail(s, VG_EINVAL, "cannot switch the spool to WAL mode");
+            rc = spool__fail(s, VG_EIO, "cannot switch the spool to WAL mode");
     } else if (rc == VG_OK) {
         rc = spool__sqlfail(s, sqlite3_errcode(s->db), "journal_mode");
     }
@@ -466,7 +466,7 @@ int vg_spool_open(const char *path, const vg_spool_opts *o, vg_spool **out, char
     if (rc != SQLITE_OK)
         rc = spool__sqlfail(s, rc, path);
     else
-        rc = sqlite3_busy_timeout(s->db, SPOOL_BUSY_MS) == SQLITE_OK ? VG_OK : VG_EINVAL;
+        rc = sqlite3_busy_timeout(s->db, SPOOL_BUSY_MS) == SQLITE_OK ? VG_OK : VG_EIO;
     if (rc == VG_OK)
         rc = spool__check_file(s, path, &fresh);
     if (rc == VG_OK)

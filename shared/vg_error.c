@@ -31,6 +31,7 @@ static const struct vg_errdesc vg_errors[VG_ESTATUS_MAX] = {
     [VG_EEXIST] = {"exists", "already exists"},
     [VG_ECRYPTO] = {"crypto", "crypto library initialisation failed"},
     [VG_EACTIVE] = {"active", "cause of the trip still present"},
+    [VG_EIO] = {"io", "storage or I/O error"},
 };
 
 const char *vg_strerror(int rc)

@@ -32,7 +32,8 @@ enum vg_rc {
     VG_EEXIST = 18,    /* the thing already exists */
     VG_ECRYPTO = 19,   /* crypto library failed to initialise */
     VG_EACTIVE = 20,   /* the cause of a latched trip is still present */
-    VG_ESTATUS_MAX = 21
+    VG_EIO = 21,       /* storage or I/O error (details in the module's message) */
+    VG_ESTATUS_MAX = 22
 };
 
 /* Returns a static string describing status `rc`; never NULL. */
