@@ -59,7 +59,8 @@ typedef struct sim_config {
     bool help;                  /* --help */
 } sim_config;
 
-/* Set by SIGINT/SIGTERM: every mode stops, drains and reports. */
+/* Counts SIGINT/SIGTERM (up to 2): at 1 every mode stops, drains and
+ * reports; at 2 the drain is cut short too. */
 extern volatile sig_atomic_t sim_stop_flag;
 
 /* Runs the synthetic fleet.  Returns the process exit status. */

@@ -232,7 +232,7 @@ static void run__drain(run_fleet *r)
             pending += sim_outbox_pending(&r->box[i]);
         }
         int64_t now = sim_mono_us();
-        if (pending == 0 || now >= deadline)
+        if (pending == 0 || now >= deadline || sim_stop_flag >= 2)
             return;
         pthread_mutex_lock(&r->sync.lock);
         sim_sync_wait(&r->sync, now + 100000 < deadline ? now + 100000 : deadline);

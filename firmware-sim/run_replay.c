@@ -237,7 +237,7 @@ static void replay__drain(run_replay *r)
     for (;;) {
         sim_outbox_retry(&r->box);
         int64_t now = sim_mono_us();
-        if (sim_outbox_pending(&r->box) == 0 || now >= deadline)
+        if (sim_outbox_pending(&r->box) == 0 || now >= deadline || sim_stop_flag >= 2)
             break;
         pthread_mutex_lock(&r->sync.lock);
         sim_sync_wait(&r->sync, now + 100000 < deadline ? now + 100000 : deadline);

@@ -18,8 +18,10 @@
  *          two in one window; each spike is its own one-sample fault;
  *   overheat starts at the first tick >= the start at which the machine
  *          runs, and lasts until the machine stops (shutdown) or the run
- *          ends; the temperature crosses 95 degC some 15-25 s and the damage
- *          limit 120 degC some 30-40 s after onset (physics.h).
+ *          ends; from the default start the temperature crosses 95 degC
+ *          some 15-21 s and the damage limit 120 degC some 27-34 s after
+ *          onset (sooner near the 14:00 load peak, later at night; the two
+ *          crossings are always 8 s or more apart; physics.h).
  *
  * Effects: drift adds an offset growing linearly from 0 to its amplitude
  * over the window; spike adds its amplitude to one sample; stuck freezes the

@@ -56,27 +56,28 @@ static const sim_opt sim__options[] = {
     OPT("scenario", OPT_STR, scenario_text, "NAME[:CH]", "fault scenario (default normal), below"),
     OPT("truth", OPT_STR, truth, "FILE", "write the injected faults as CSV"),
     OPT("start", OPT_STR, start_text, "TIME",
-        "simulated start, \"YYYY-MM-DD HH:MM:SS\" or epoch s (default 2024-01-01 08:00:00)"),
+        "simulated start, YYYY-MM-DD HH:MM:SS or epoch\n"
+        "seconds, UTC (default 2024-01-01 08:00:00)"),
     OPT("restart-temp", OPT_DBL, restart_temp_c, "C",
-        "a reset restarts a stopped machine only below this temperature (default 60)"),
+        "a reset restarts a stopped machine only below C\n(default 60)"),
     OPT_GROUP("Replay"),
     OPT("device", OPT_STR, device, "ID", "device id for --replay (or the one fleet device)"),
     OPT("replay", OPT_STR, replay, "FILE.csv", "publish a vigil-replay CSV file as device ID"),
     OPT_GROUP("Pacing and publishing"),
     OPT("speed", OPT_DBL, speed, "X",
-        "simulated/recorded time runs X times wall time; 0 = as fast as acked (default 1)"),
+        "simulated/recorded time runs X times wall time;\n0 = as fast as acked (default 1)"),
     OPT("max-rate", OPT_FLAG, max_rate, NULL,
-        "benchmark: publish as fast as the in-flight window allows and report rates"),
+        "benchmark: publish as fast as the in-flight\nwindow allows and report the rates"),
     OPT("inflight", OPT_U32, inflight, "W", "unacknowledged batches per device (default 32)"),
     OPT("drain", OPT_DBL, drain_s, "S", "at the end wait up to S s for PUBACKs (default 30)"),
     OPT("connect-timeout", OPT_DBL, connect_s, "S", "give up connecting after S s (default 10)"),
     OPT("root", OPT_STR, root, "TOPIC", "topic root (default vigil/v1)"),
-    OPT("dump", OPT_STR, dump, "FILE", "write every published payload to FILE (see --decode)"),
-    OPT("dry-run", OPT_FLAG, dry_run, NULL, "simulate and --dump without any broker"),
+    OPT("dump", OPT_STR, dump, "FILE", "write every published payload to FILE (--decode)"),
+    OPT("dry-run", OPT_FLAG, dry_run, NULL, "simulate and --dump, unpaced, without a broker"),
     OPT("quiet", OPT_FLAG, quiet, NULL, "no per-event log lines on stderr"),
     OPT_GROUP("Test tools"),
     OPT("listen", OPT_FLAG, listen, NULL,
-        "print received samples as CSV device,seq,channel,t_us,value"),
+        "print received samples as CSV\n(device,seq,channel,t_us,value)"),
     OPT("topic", OPT_STR, topic, "FILTER", "--listen topic filter (default ROOT/+/samples)"),
     OPT("out", OPT_STR, out, "FILE", "--listen writes to FILE (default stdout)"),
     OPT("ready-file", OPT_STR, ready_file, "FILE", "--listen creates FILE once subscribed"),
@@ -101,27 +102,41 @@ static const char sim__usage[] =
     "       vigil-sim --decode DUMP\n";
 
 static const char sim__notes[] =
-    "Channels: temp (C), vib (mm/s RMS), pressure (bar), load (0..1), published as\n"
-    "batches on ROOT/<dev>/samples at QoS 1; each device obeys ROOT/<dev>/cmd/shutdown\n"
-    "(machine stops, cools to ambient) and ROOT/<dev>/cmd/reset (restarts it once the\n"
-    "cause has cleared and temp < --restart-temp).\n"
+    "Channels: temp (C), vib (mm/s RMS), pressure (bar), load (0..1), in batches\n"
+    "on ROOT/<dev>/samples at QoS 1.  Each device obeys ROOT/<dev>/cmd/shutdown\n"
+    "(the machine stops and cools towards ambient) and ROOT/<dev>/cmd/reset\n"
+    "(restarts it once the cause has cleared and temp < --restart-temp).\n"
     "\n"
-    "Scenarios: normal, overheat, drift, spike, stuck, dropout, noisy, or mixed (device\n"
-    "i gets the i mod 7-th of those, in that order).  :CHANNEL moves a sensor fault\n"
-    "(defaults: drift/spike temp, stuck pressure, noisy vib, dropout * = whole device).\n"
+    "Scenarios: normal, overheat, drift, spike, stuck, dropout, noisy, or mixed\n"
+    "(device i gets the (i mod 7)-th of those, in that order).  :CHANNEL moves a\n"
+    "sensor fault; defaults: drift and spike temp, stuck pressure, noisy vib,\n"
+    "dropout * (the whole device).\n"
     "\n"
-    "Fault timing (n = duration * rate ticks; windows snapped to ticks, [start, end)):\n"
-    "  every fault starts at 25% of the run; stuck, dropout, noisy end at 60%, drift\n"
-    "  at 85% (+12 C on temp, linear); spike = up to 5 single samples (+60 C on temp)\n"
-    "  spread over 25%..60%, at least 10 samples apart; overheat (cooling failure)\n"
-    "  lasts until a shutdown stops the machine: temp passes 95 C some 15-25 s and the\n"
-    "  120 C damage limit some 30-40 s after onset.  --truth lists the actual windows.\n"
+    "Fault timing (n = duration * rate ticks; windows on ticks, [start, end)):\n"
+    "  every fault starts at 25% of the run; stuck, dropout and noisy end at 60%,\n"
+    "  drift at 85% (linear, +12 C on temp); spike: up to 5 single samples\n"
+    "  (+60 C on temp) over 25%..60%, at least 10 samples apart; overheat\n"
+    "  (cooling failure) lasts until a shutdown stops the machine: from the\n"
+    "  default start temp passes 95 C ~15-21 s and the 120 C damage limit\n"
+    "  ~27-34 s after onset (sooner at the 14:00 load peak, later at night;\n"
+    "  always 8 s or more apart).  --truth lists the actual windows.\n"
     "\n"
-    "Simulated time starts at --start and advances 1/rate per tick; with --speed 0 or\n"
-    "--max-rate it runs as fast as acknowledgements allow.  Same seed and no commands\n"
-    "received: byte-identical payloads (compare --dump files).\n"
+    "Simulated time starts at --start and advances 1/rate per tick; with --speed\n"
+    "0, --max-rate or --dry-run it runs as fast as acknowledgements allow.  Same\n"
+    "seed and no command received: byte-identical payloads (compare --dump files).\n"
     "\n"
-    "Exit status: 0 ok, 1 error, 2 bad usage, 3 some batches were not acknowledged.\n";
+    "Exit status: 0 ok, 1 error, 2 bad usage, 3 some batches not acknowledged.\n";
+
+/* Prints an option's help text, indenting its continuation lines. */
+static void sim__help_text(FILE *f, const char *h)
+{
+    for (; *h; h++) {
+        if (*h == '\n')
+            fprintf(f, "\n%29s", "");
+        else
+            fputc(*h, f);
+    }
+}
 
 /* Prints --help. */
 static void sim__help(FILE *f)
@@ -136,7 +151,9 @@ static void sim__help(FILE *f)
         char left[48];
         snprintf(left, sizeof left, "--%s%s%s", o->name, o->metavar ? " " : "",
                  o->metavar ? o->metavar : "");
-        fprintf(f, "  %-26s %s\n", left, o->help);
+        fprintf(f, "  %-26s ", left);
+        sim__help_text(f, o->help);
+        fputc('\n', f);
     }
     fputc('\n', f);
     fputs(sim__notes, f);
@@ -323,11 +340,13 @@ static int sim__check(sim_config *c)
     return sim__modes(c) == 0 ? sim__check_fleet(c) : VG_OK;
 }
 
-/* SIGINT/SIGTERM: ask every loop to stop, drain and report. */
+/* SIGINT/SIGTERM: the first asks every loop to stop, drain and report; a
+ * second one also cuts the drain short. */
 static void sim__on_signal(int sig)
 {
     (void)sig;
-    sim_stop_flag = 1;
+    if (sim_stop_flag < 2)
+        sim_stop_flag = sim_stop_flag + 1;
 }
 
 /* Installs the signal handlers (no SA_RESTART: sleeps are interrupted). */

@@ -195,8 +195,9 @@ static void test_batch_max_bytes(void)
     dev[VG_DEVICE_MAX] = '\0';
     CU_ASSERT_EQUAL(sim_batch_encode(&b, dev, UINT64_MAX, buf, sizeof buf, &len), VG_OK);
     CU_ASSERT(len <= sim_batch_max_bytes(2, 64));
-    CU_ASSERT_EQUAL(sim_batch_init(&b, 0, names, 4), VG_EINVAL);
     sim_batch_free(&b);
+    CU_ASSERT_EQUAL(sim_batch_init(&b, 0, names, 4), VG_EINVAL);
+    CU_ASSERT_EQUAL(sim_batch_init(&b, 2, names, VG_BATCH_MAX_SAMPLES + 1), VG_EINVAL);
 }
 
 /* ---- dump ---------------------------------------------------------------- */
