@@ -37,6 +37,9 @@ static int conf__handler(void *user, const char *section, const char *key, const
         ctx->rc = rc;
         if (rc == VG_ECHANNEL)
             snprintf(ctx->what, sizeof ctx->what, "unknown section [%s]", section);
+        else if (rc == VG_EORDER)
+            snprintf(ctx->what, sizeof ctx->what,
+                     "[%s] must come before every [channel.NAME] section", section);
         else if (rc == VG_EMISSING)
             snprintf(ctx->what, sizeof ctx->what, "unknown key '%s' in [%s]", key, section);
         else

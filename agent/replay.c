@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -165,7 +166,7 @@ static void replay__score(struct replay *r, const char *ts, int64_t t, const dou
     double score = 0;
     int alert = 0, trip = 0;
     for (uint32_t c = 0; c < r->ncol; c++) {
-        vg_verdict vd;
+        vg_verdict vd = {0};
         if (isnan(v[c])) {
             r->st->missing++;
             vg_engine_tick(r->eng, r->ch[c], t, &vd);
@@ -188,9 +189,10 @@ static void replay__score(struct replay *r, const char *ts, int64_t t, const dou
     replay__emit(r, ts, score, alert, trip);
 }
 
-/* Appends the raw current line to the training buffer (before splitting). */
-static int replay__keep_line(struct replay *r, size_t n)
+/* Appends the current row's timestamp cell (after splitting) to tbuf. */
+static int replay__keep_time(struct replay *r)
 {
+    size_t n = r->row.len[0];
     if (r->tbuf_len + n + 1 > r->tbuf_cap) {
         size_t cap = r->tbuf_cap ? r->tbuf_cap * 2 : 1u << 16;
         while (cap < r->tbuf_len + n + 1)
@@ -201,7 +203,7 @@ static int replay__keep_line(struct replay *r, size_t n)
         r->tbuf = p;
         r->tbuf_cap = cap;
     }
-    memcpy(r->tbuf + r->tbuf_len, r->line, n + 1);
+    memcpy(r->tbuf + r->tbuf_len, r->row.field[0], n + 1);
     r->tbuf_len += n + 1;
     return VG_OK;
 }
@@ -212,6 +214,8 @@ static int replay__grow(struct replay *r, uint64_t *cap)
     if (r->nbuf < *cap)
         return VG_OK;
     uint64_t nc = *cap ? *cap * 2 : 1024;
+    if (nc > SIZE_MAX / sizeof(double) / r->ncol)
+        return VG_ENOMEM; /* would overflow size_t (32-bit targets) */
     int64_t *bt = realloc(r->bt, nc * sizeof(*bt));
     if (bt)
         r->bt = bt;
@@ -232,14 +236,14 @@ static int replay__buffer_training(struct replay *r)
     while (r->nbuf < r->o->train_rows && (n = replay__getline(r)) >= 0) {
         if (n == 0)
             continue;
-        int rc = replay__keep_line(r, (size_t)n);
-        if (rc == VG_OK)
-            rc = replay__grow(r, &cap);
+        int rc = replay__grow(r, &cap);
         if (rc != VG_OK)
             return replay__fail(r, rc, 0, "cannot buffer training rows: %s", vg_strerror(rc));
         if ((rc = replay__split(r, n)) != VG_OK ||
             (rc = replay__parse(r, &r->bt[r->nbuf], &r->bv[r->nbuf * r->ncol])) != VG_OK)
             return rc;
+        if ((rc = replay__keep_time(r)) != VG_OK)
+            return replay__fail(r, rc, 0, "cannot buffer training rows: %s", vg_strerror(rc));
         r->nbuf++;
     }
     return VG_OK;
@@ -314,14 +318,7 @@ static int replay__score_buffered(struct replay *r)
 {
     const char *p = r->tbuf;
     for (uint64_t i = 0; i < r->nbuf; i++) {
-        const char *comma = strchr(p, ',');
-        size_t tl = comma ? (size_t)(comma - p) : strlen(p);
-        char ts[128];
-        if (tl >= sizeof ts)
-            tl = sizeof ts - 1;
-        memcpy(ts, p, tl);
-        ts[tl] = '\0';
-        replay__score(r, ts, r->bt[i], &r->bv[i * r->ncol]);
+        replay__score(r, p, r->bt[i], &r->bv[i * r->ncol]);
         p += strlen(p) + 1;
     }
     return VG_OK;

@@ -110,8 +110,10 @@ static int replay__load_model(const struct replay_cli *cli, vg_model *m)
         fprintf(stderr, "vigil-replay: %s: %s\n", cli->model, strerror(errno));
         return VG_EINVAL;
     }
-    int rc = vg_model_decode(buf, len, m);
-    if (rc != VG_OK && cli->trust_key) {
+    /* With a trust key only a verified bundle will do; without one, only a
+     * plain (unsigned) model file. */
+    int rc = cli->trust_key ? VG_ESIG : vg_model_decode(buf, len, m);
+    if (cli->trust_key) {
         uint8_t pk[VG_PK_BYTES];
         char *key = (char *)replay__slurp(cli->trust_key, 256, &klen);
         rc = key ? vg_hex_decode(key, klen, pk, sizeof pk) : VG_EINVAL;

@@ -19,9 +19,9 @@
 
 #include "vg_model.h"
 
-#define VG_PK_BYTES  32
-#define VG_SK_BYTES  64
-#define VG_SIG_BYTES 64
+#define VG_PK_BYTES         32
+#define VG_SK_BYTES         64
+#define VG_SIG_BYTES        64
 #define VG_BUNDLE_MAX_BYTES (64u * 1024u)
 
 /* Initialises libsodium; idempotent and thread-safe (libsodium's own

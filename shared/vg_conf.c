@@ -194,6 +194,10 @@ int vg_conf_set(vg_conf *c, const char *section, const char *key, const char *va
     if (!k)
         return VG_EMISSING;
     if (strcmp(section + 8, "*") == 0) {
+        /* Listed channels copy this envelope when first mentioned, so a
+         * [channel.*] after them would silently not apply: refuse it. */
+        if (c->engine.nchan)
+            return VG_EORDER;
         /* Only envelope keys make sense for unlisted channels. */
         if (k->offset >= CCFG(window))
             return VG_EMISSING;
@@ -210,27 +214,67 @@ int vg_conf_set(vg_conf *c, const char *section, const char *key, const char *va
 
 static int conf__check_env(const vg_envelope *e)
 {
-    return e->lo <= e->hi && e->hysteresis >= 0 && e->debounce_m >= 1 && e->debounce_m <= 64 &&
+    /* The hysteresis band must leave values at which a violation clears. */
+    bool band_ok =
+        e->hysteresis >= 0 && (isinf(e->lo) || isinf(e->hi) || 2 * e->hysteresis <= e->hi - e->lo);
+    return e->lo <= e->hi && band_ok && e->debounce_m >= 1 && e->debounce_m <= 64 &&
            e->debounce_n >= 1 && e->debounce_n <= e->debounce_m;
+}
+
+static bool conf__in(double v, double lo, double hi)
+{
+    return v >= lo && v <= hi; /* false for NaN */
+}
+
+/* Name of the first [detect] detector default out of its range, or NULL. */
+static const char *conf__check_defaults(const vg_engine_config *e)
+{
+    const vg_defaults *d = &e->defaults;
+    if (!conf__in(e->window_s, 0, 1e9))
+        return "detect.window_s";
+    if (!conf__in(d->z_thr, 1e-3, 1e9))
+        return "detect.z_thr";
+    if (!conf__in(d->ewma_l, 1e-3, 1e9))
+        return "detect.ewma_l";
+    if (!conf__in(d->cusum_h, 1e-3, 1e9) || !conf__in(d->cusum_k, 0, 1e9))
+        return "detect.cusum_h/cusum_k";
+    if (!(d->rate_max > 0))
+        return "detect.rate_max";
+    if (!conf__in(d->stuck_eps, 0, INFINITY) || !conf__in(d->stuck_n, 0, 1e9))
+        return "detect.stuck_eps/stuck_n";
+    if (!(d->alert_off >= 0 && d->alert_off <= d->alert_on) || !conf__in(d->alert_on, 1e-9, 1))
+        return "detect.alert_on/alert_off";
+    if (!conf__in(d->ewma_lambda, 1e-6, 1))
+        return "detect.ewma_lambda";
+    return NULL;
+}
+
+/* True when the channel's local detector values are in range (NaN = unset). */
+static bool conf__check_local(const vg_chan_config *c)
+{
+    const vg_chan_model *m = &c->local;
+    return (isnan(m->z_thr) || conf__in(m->z_thr, 1e-3, 1e9)) &&
+           (isnan(m->ewma_l) || conf__in(m->ewma_l, 1e-3, 1e9)) &&
+           (isnan(m->cusum_h) || conf__in(m->cusum_h, 1e-3, 1e9)) &&
+           (isnan(m->rate_max) || m->rate_max > 0) && (isnan(m->stuck_eps) || m->stuck_eps >= 0) &&
+           (isnan(m->stuck_n) || conf__in(m->stuck_n, 0, 1e9)) && conf__in(c->window_s, 0, 1e9);
 }
 
 int vg_conf_validate(const vg_conf *c, const char **what)
 {
     const vg_engine_config *e = &c->engine;
-    const vg_defaults *d = &e->defaults;
     *what = NULL;
     if (e->window < 2 || e->window > (1u << 24))
         *what = "detect.window";
     else if (e->max_channels < 1 || e->max_channels > 65536 || e->nchan > e->max_channels)
         *what = "detect.max_channels";
-    else if (!(d->alert_off <= d->alert_on) || !(d->alert_on > 0 && d->alert_on <= 1))
-        *what = "detect.alert_on/alert_off";
-    else if (!(d->ewma_lambda > 0 && d->ewma_lambda <= 1))
-        *what = "detect.ewma_lambda";
+    else if ((*what = conf__check_defaults(e)) != NULL)
+        ;
     else if (!conf__check_env(&e->default_env))
         *what = "channel.*";
     for (uint32_t i = 0; !*what && i < e->nchan; i++)
-        if (!conf__check_env(&c->chan[i].env) || c->chan[i].window > (1u << 24))
+        if (!conf__check_env(&c->chan[i].env) || c->chan[i].window > (1u << 24) ||
+            !conf__check_local(&c->chan[i]))
             *what = c->chan[i].name;
     return *what ? VG_EINVAL : VG_OK;
 }

@@ -11,7 +11,9 @@
  * Sections understood by vg_conf_set():
  *   [detect]          engine-wide settings and detector defaults
  *   [channel.NAME]    one channel: envelope, window, local detector values
- *   [channel.*]       envelope of channels not listed
+ *   [channel.*]       envelope of channels not listed; it must come before
+ *                     any [channel.NAME] (each listed channel starts from
+ *                     it), else vg_conf_set() returns VG_EORDER
  */
 #ifndef VG_CONF_H
 #define VG_CONF_H
@@ -61,7 +63,8 @@ const vg_conf_key *vg_conf_find(const vg_conf_key *t, const char *name);
 
 /* Applies one `key = value` of `section`.  VG_ECHANNEL for an unknown
  * section, VG_EMISSING for an unknown key, VG_EINVAL for a bad channel
- * name, VG_ENOSPC when too many channels, else vg_conf_convert()'s code. */
+ * name, VG_ENOSPC when too many channels, VG_EORDER for [channel.*] after
+ * a listed channel, else vg_conf_convert()'s code. */
 int vg_conf_set(vg_conf *c, const char *section, const char *key, const char *value);
 
 /* Final consistency checks after all settings (debounce n <= m, lo <= hi,

@@ -13,7 +13,6 @@
 #include "vg_detect.h"
 #include "vg_error.h"
 
-
 void vg_defaults_init(vg_defaults *d)
 {
     d->z_thr = 6.0;
@@ -52,6 +51,10 @@ static void detect__compile_envelope(vg_params *p, const vg_envelope *env, const
     if (m && isfinite(m->hi) && m->hi < p->hi && m->hi >= env->lo)
         p->hi = m->hi;
     p->hyst = env->hysteresis > 0 ? env->hysteresis : 0;
+    /* A band wider than half the allowed range would leave no value at
+     * which a violation clears, and the trip could never be reset. */
+    if (p->hi - p->lo < 2 * p->hyst)
+        p->hyst = p->hi > p->lo ? (p->hi - p->lo) / 2 : 0;
     unsigned mm = env->debounce_m < 1 ? 1 : env->debounce_m > 64 ? 64 : env->debounce_m;
     unsigned nn = env->debounce_n < 1 ? 1 : env->debounce_n > mm ? mm : env->debounce_n;
     p->deb_mask = mm == 64 ? ~0ull : (1ull << mm) - 1;
@@ -70,11 +73,11 @@ void vg_params_compile(vg_params *p, const vg_defaults *d, const vg_envelope *en
 {
     memset(p, 0, sizeof(*p));
     detect__compile_envelope(p, env, m);
-    p->rate_max = PICK(rate_max, d->rate_max, 1e-300, INFINITY);
+    p->rate_max = PICK(rate_max, d->rate_max, 1e-12, INFINITY);
     p->stuck_eps = PICK(stuck_eps, d->stuck_eps, 0, INFINITY);
     p->stuck_n = (uint32_t)PICK(stuck_n, d->stuck_n, 0, 1e9);
     p->loc = PICK(loc, NAN, -INFINITY, INFINITY);
-    p->scale = PICK(scale, NAN, 1e-300, INFINITY);
+    p->scale = PICK(scale, NAN, 1e-12 * (fabs(p->loc) > 1 ? fabs(p->loc) : 1), 1e300);
     p->fixed_ref = isfinite(p->loc) && isfinite(p->scale);
     p->z_thr = PICK(z_thr, d->z_thr, 1e-3, 1e9);
     p->ewma_lambda = PICK(ewma_lambda, d->ewma_lambda, 1e-6, 1.0);
@@ -96,6 +99,7 @@ void vg_detect_init(vg_detect *s)
 {
     memset(s, 0, sizeof(*s));
     s->last_t = INT64_MIN;
+    s->armed_t = INT64_MIN;
 }
 
 /* Hard limit with N-of-M debounce and hysteresis; returns its ratio. */
@@ -188,8 +192,8 @@ static void detect__stats(vg_detect *s, const vg_params *p, double x, double r[3
 /* Turns the largest ratio into score, alert and trip decisions. */
 static void detect__decide(vg_detect *s, const vg_params *p, double rmax, int det, vg_verdict *out)
 {
-    double r2 = rmax * rmax;
-    double score = r2 / (1.0 + r2);
+    /* R^2 / (1 + R^2), saturating at 1 where R^2 would overflow. */
+    double score = rmax > 1e8 ? 1.0 : rmax * rmax / (1.0 + rmax * rmax);
     out->score = score;
     out->det = (uint8_t)(rmax > 0 ? det : VG_DET_NONE);
     out->alert_edge = 0;
@@ -256,7 +260,12 @@ void vg_detect_sample(vg_detect *s, const vg_params *p, const vg_window *w, doub
 
 void vg_detect_tick(vg_detect *s, const vg_params *p, int64_t now_us, vg_verdict *out)
 {
-    if (p->stale_us && s->last_t != INT64_MIN && now_us - s->last_t > p->stale_us)
+    /* A channel that has never reported is timed from the first tick, so a
+     * sensor dead from start-up still trips the fail-safe. */
+    int64_t since = s->last_t != INT64_MIN ? s->last_t : s->armed_t;
+    if (since == INT64_MIN)
+        s->armed_t = since = now_us;
+    if (p->stale_us && now_us - since > p->stale_us)
         s->stale = 1;
     if (!s->stale) {
         /* Nothing time-driven to report: the state stands as it is. */

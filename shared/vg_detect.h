@@ -21,7 +21,7 @@
  *             every slow wave of the signal.
  *
  * Each detector yields a ratio r = statistic / threshold (1 = at threshold);
- * the anomaly score is R^2/(1+R^2) for the largest ratio R, so 0.5 means
+ * the anomaly score is R^2/(1+R^2) in [0, 1] for the largest ratio R, so 0.5 means
  * "one detector exactly at its threshold".  The alert is raised when the
  * score reaches alert_on and cleared below alert_off (hysteresis).  A trip
  * is latched until vg_detect_reset() is called with the cause gone.
@@ -98,6 +98,7 @@ typedef struct vg_detect {
     uint32_t viol;      /* set bits of hist within the debounce window */
     uint64_t n;         /* samples scored */
     int64_t last_t;     /* time of the last sample; INT64_MIN before any */
+    int64_t armed_t;    /* first tick seen before any sample (stale base) */
     double last_x;      /* its value */
     double ref_loc;     /* reference location in use */
     double ref_scale;   /* reference scale in use (> 0) */
@@ -118,7 +119,7 @@ typedef struct vg_detect {
 
 /* Decision for one sample or tick. */
 typedef struct vg_verdict {
-    double score;       /* combined anomaly score in [0, 1) */
+    double score;       /* combined anomaly score in [0, 1] */
     uint8_t det;        /* detector with the largest ratio (VG_DET_*) */
     uint8_t alert;      /* alert state after this sample */
     uint8_t alert_edge; /* 1 raised, 2 cleared by this sample, else 0 */

@@ -8,6 +8,7 @@
  * channel order; slots not yet admitted keep the default window size.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,22 +98,27 @@ static size_t engine__size(const vg_engine_config *cfg, uint32_t hash_n, uint32_
     for (uint32_t i = 0; i < cfg->max_channels; i++) {
         uint32_t n = i < cfg->nchan && cfg->chan[i].window ? cfg->chan[i].window : cfg->window;
         uint32_t cap = engine__pow2(n);
+        size_t wb = vg_window_bytes(cap);
         mc = cap > mc ? cap : mc;
-        total += vg_window_bytes(cap);
+        if (total > SIZE_MAX - wb)
+            return 0; /* would not fit the address space (32-bit targets) */
+        total += wb;
     }
     *maxcap = mc;
-    return total + sizeof(double) * mc;
+    return total > SIZE_MAX - sizeof(double) * mc ? 0 : total + sizeof(double) * mc;
 }
 
 static int engine__check_config(const vg_engine_config *cfg)
 {
     if (!cfg || cfg->max_channels == 0 || cfg->max_channels > 65536 || cfg->window < 2 ||
-        cfg->window > (1u << 24) || cfg->nchan > cfg->max_channels || (cfg->nchan && !cfg->chan))
+        cfg->window > (1u << 24) || cfg->nchan > cfg->max_channels || (cfg->nchan && !cfg->chan) ||
+        !(cfg->window_s >= 0 && cfg->window_s <= 1e9) ||
+        !(cfg->default_env.lo <= cfg->default_env.hi))
         return VG_EINVAL;
     for (uint32_t i = 0; i < cfg->nchan; i++) {
         const vg_chan_config *c = &cfg->chan[i];
         if (!vg_valid_channel(c->name, strlen(c->name)) || c->window > (1u << 24) ||
-            !(c->env.lo <= c->env.hi))
+            !(c->env.lo <= c->env.hi) || !(c->window_s >= 0 && c->window_s <= 1e9))
             return VG_EINVAL;
     }
     return VG_OK;
@@ -147,12 +153,14 @@ static void engine__compile(vg_engine *e, vg_channel *c)
     const vg_chan_model *m =
         e->model_on ? vg_model_find(&e->model, c->name, strlen(c->name)) : NULL;
     if (m) {
-        const double *src = &m->lo;
-        double *dst = &merged.lo;
-        size_t nfield = (sizeof(vg_chan_model) - offsetof(vg_chan_model, lo)) / sizeof(double);
-        for (size_t i = 0; i < nfield; i++)
-            if (!isnan(src[i]))
-                dst[i] = src[i];
+        /* Overlay every set (non-NaN) model field, field by field. */
+        for (size_t off = offsetof(vg_chan_model, lo); off < sizeof(vg_chan_model);
+             off += sizeof(double)) {
+            double v;
+            memcpy(&v, (const char *)m + off, sizeof v);
+            if (!isnan(v))
+                memcpy((char *)&merged + off, &v, sizeof v);
+        }
     }
     vg_params_compile(&c->par, &e->cfg.defaults, env, &merged, m ? e->model.version : 0);
     if (!m)
@@ -162,7 +170,7 @@ static void engine__compile(vg_engine *e, vg_channel *c)
 }
 
 /* Admits channel name[0..len) with config index ci. */
-static void engine__admit(vg_engine *e, uint32_t hslot, const char *name, size_t len, int ci)
+static int engine__admit(vg_engine *e, uint32_t hslot, const char *name, size_t len, int ci)
 {
     vg_channel *c = &e->ch[e->nch];
     memset(c, 0, sizeof(*c));
@@ -172,12 +180,15 @@ static void engine__admit(vg_engine *e, uint32_t hslot, const char *name, size_t
     uint32_t cap, span;
     int64_t span_us;
     engine__window_of(e, ci, &cap, &span, &span_us);
-    vg_window_init(&c->win, cap, span, span_us, e->pool, vg_window_bytes(cap));
+    int rc = vg_window_init(&c->win, cap, span, span_us, e->pool, vg_window_bytes(cap));
+    if (rc != VG_OK)
+        return rc;
     vg_window_track_minmax(&c->win, e->cfg.minmax);
     e->pool += vg_window_bytes(cap);
     vg_detect_init(&c->det);
     engine__compile(e, c);
     e->slot[hslot] = ++e->nch;
+    return VG_OK;
 }
 
 /* Carves the fixed parts of block `mem` into e's arrays; returns the
@@ -208,7 +219,7 @@ vg_engine *vg_engine_create(const vg_engine_config *cfg, int *rc)
     }
     uint32_t hash_n = engine__pow2(cfg->max_channels * 2), maxcap;
     size_t total = engine__size(cfg, hash_n, &maxcap);
-    unsigned char *mem = calloc(1, total);
+    unsigned char *mem = total ? calloc(1, total) : NULL;
     if (!mem) {
         *rc = VG_ENOMEM;
         return NULL;
@@ -224,7 +235,11 @@ vg_engine *vg_engine_create(const vg_engine_config *cfg, int *rc)
             *rc = VG_EEXIST; /* the same channel listed twice */
             return NULL;
         }
-        engine__admit(e, hs, nm, strlen(nm), (int)i);
+        if ((r = engine__admit(e, hs, nm, strlen(nm), (int)i)) != VG_OK) {
+            free(e);
+            *rc = r;
+            return NULL;
+        }
     }
     *rc = VG_OK;
     return e;
@@ -249,7 +264,9 @@ int vg_engine_lookup(vg_engine *e, const char *name, size_t len, vg_channel **ou
         return VG_ECHANNEL;
     if (e->nch >= e->cfg.max_channels)
         return VG_ENOSPC;
-    engine__admit(e, hs, name, len, -1);
+    int rc = engine__admit(e, hs, name, len, -1);
+    if (rc != VG_OK)
+        return rc;
     *out = &e->ch[e->nch - 1];
     return VG_OK;
 }

@@ -7,6 +7,7 @@
  * O(n) each plus selections; no allocation.
  */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "vg_error.h"
@@ -183,11 +184,17 @@ int vg_fit_channel(const char *name, const int64_t *t_us, const double *x, size_
 
 void vg_fit_shrink(vg_chan_model *dev, const vg_chan_model *prior, double n, double n0)
 {
-    double w = n / (n + (n0 > 0 ? n0 : 0));
-    double *d = &dev->loc;
-    const double *p = &prior->loc;
-    size_t nfield = (size_t)(&dev->stale_s - &dev->loc); /* loc .. stuck_n */
-    for (size_t i = 0; i < nfield; i++)
-        if (isfinite(d[i]) && isfinite(p[i]))
-            d[i] = w * d[i] + (1.0 - w) * p[i];
+    double denom = n + (n0 > 0 ? n0 : 0);
+    double w = denom > 0 ? n / denom : 1.0;
+    /* Statistics loc .. stuck_n; limits and stale_s are not blended. */
+    for (size_t off = offsetof(vg_chan_model, loc); off < offsetof(vg_chan_model, stale_s);
+         off += sizeof(double)) {
+        double d, p;
+        memcpy(&d, (const char *)dev + off, sizeof d);
+        memcpy(&p, (const char *)prior + off, sizeof p);
+        if (isfinite(d) && isfinite(p)) {
+            d = w * d + (1.0 - w) * p;
+            memcpy((char *)dev + off, &d, sizeof d);
+        }
+    }
 }

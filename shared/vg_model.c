@@ -67,8 +67,10 @@ int vg_model_check_envelope(const vg_chan_model *m, const vg_envelope *env)
         return VG_EENVELOPE;
     if (!isnan(m->lo) && !isnan(m->hi) && m->lo > m->hi)
         return VG_EENVELOPE;
-    /* A stale deadline may only get shorter, and only if one is configured
-     * (a model cannot switch off the fail-safe, nor invent a trip). */
+    /* A stale deadline must be positive and may only get shorter than a
+     * configured one.  Where none is configured the model's deadline only
+     * raises alerts: the fail-safe trip needs the envelope's own deadline
+     * (vg_params_compile), so a model can neither disarm nor invent one. */
     if (!isnan(m->stale_s)) {
         if (!(m->stale_s > 0) || isinf(m->stale_s))
             return VG_EENVELOPE;

@@ -22,12 +22,12 @@
 
 #include "vg_model.h"
 
-#define VG_MSG_MAX_BYTES      (1u << 20) /* decoders refuse larger payloads */
-#define VG_BATCH_MAX_CHANNEL  256        /* channel blocks per samples batch */
-#define VG_BATCH_MAX_SAMPLES  65536      /* samples per channel block */
-#define VG_SHUTDOWN_MAX_SAMPLES 16       /* triggering samples in a shutdown */
-#define VG_STATUS_MAX_COUNTER 48         /* counters carried in a status */
-#define VG_COUNTER_NAME_MAX   47
+#define VG_MSG_MAX_BYTES        (1u << 20) /* decoders refuse larger payloads */
+#define VG_BATCH_MAX_CHANNEL    256        /* channel blocks per samples batch */
+#define VG_BATCH_MAX_SAMPLES    65536      /* samples per channel block */
+#define VG_SHUTDOWN_MAX_SAMPLES 16         /* triggering samples in a shutdown */
+#define VG_STATUS_MAX_COUNTER   48         /* counters carried in a status */
+#define VG_COUNTER_NAME_MAX     47
 
 /* ---- samples batch: vigil/v1/<dev>/samples -------------------------------
  * Columnar: per channel one typed array (RFC 8746) of time offsets from t0 in
@@ -84,10 +84,10 @@ static inline double vg_block_value(const vg_block *b, uint32_t i)
 
 /* Input to vg_samples_encode(): one channel's column. */
 typedef struct vg_column {
-    const char *name;     /* NUL-terminated channel name */
-    uint32_t n;           /* samples */
-    const int64_t *t_us;  /* absolute epoch-microsecond timestamps */
-    const double *v;      /* values */
+    const char *name;    /* NUL-terminated channel name */
+    uint32_t n;          /* samples */
+    const int64_t *t_us; /* absolute epoch-microsecond timestamps */
+    const double *v;     /* values */
 } vg_column;
 
 /* Encodes a batch of `ncol` columns.  Offsets are written as sint32 when
@@ -126,11 +126,11 @@ typedef struct vg_shutdown {
     char device[VG_DEVICE_MAX + 1];
     char channel[VG_CHANNEL_MAX + 1];
     char reason[VG_REASON_MAX + 1];
-    uint8_t detector;       /* enum vg_detector */
-    uint64_t trip_id;       /* per-device trip counter */
-    int64_t t_us;           /* trip decision time */
+    uint8_t detector; /* enum vg_detector */
+    uint64_t trip_id; /* per-device trip counter */
+    int64_t t_us;     /* trip decision time */
     uint64_t model_version;
-    uint32_t nsamples;      /* triggering samples, oldest first */
+    uint32_t nsamples; /* triggering samples, oldest first */
     vg_trigger samples[VG_SHUTDOWN_MAX_SAMPLES];
 } vg_shutdown;
 
@@ -142,7 +142,7 @@ typedef struct vg_reset {
     char device[VG_DEVICE_MAX + 1];
     char operator_id[VG_REASON_MAX + 1]; /* who asked; may be empty */
     int64_t t_us;
-    uint64_t trip_id;                    /* trip to clear; 0 = the latched one */
+    uint64_t trip_id; /* trip to clear; 0 = the latched one */
 } vg_reset;
 
 int vg_reset_encode(const vg_reset *r, uint8_t *buf, size_t cap, size_t *len);
@@ -156,8 +156,8 @@ typedef struct vg_counter {
 
 typedef struct vg_status {
     char device[VG_DEVICE_MAX + 1];
-    uint8_t online;         /* 1 online, 0 offline */
-    uint8_t latched;        /* 1 while a trip is latched */
+    uint8_t online;  /* 1 online, 0 offline */
+    uint8_t latched; /* 1 while a trip is latched */
     int64_t t_us;
     uint64_t model_version;
     uint32_t ncounter;
@@ -188,10 +188,10 @@ typedef struct vg_archive_item {
 
 typedef struct vg_archive {
     char device[VG_DEVICE_MAX + 1];
-    uint64_t chunk_seq;     /* uplink chunk counter, for logs */
+    uint64_t chunk_seq; /* uplink chunk counter, for logs */
     uint32_t nitem;
-    vg_archive_item *item;  /* caller-provided array */
-    uint32_t item_cap;      /* its capacity (decode only) */
+    vg_archive_item *item; /* caller-provided array */
+    uint32_t item_cap;     /* its capacity (decode only) */
 } vg_archive;
 
 int vg_archive_encode(const vg_archive *a, uint8_t *buf, size_t cap, size_t *len);

@@ -86,11 +86,11 @@ static inline void window__evict(vg_window *w)
     uint32_t pos = w->tail;
     double d = w->v[pos & w->mask] - w->shift, d2 = d * d;
     w->s1 -= d;
-    if (d2 > 0.999 * w->s2 && d2 > 0)
+    if (!(d2 <= 0.999 * w->s2) && d2 > 0) /* also when s2 is NaN/inf */
         w->drift = w->cap;
     w->s2 -= d2;
     uint32_t n = vg_window_count(w) - 1;
-    if (w->s1 * w->s1 > 0.999 * w->s2 * n && w->s2 > 0)
+    if ((w->s1 * w->s1 > 0.999 * w->s2 * n && w->s2 > 0) || !isfinite(w->s2))
         w->drift = w->cap;
     if (w->mn_head != w->mn_tail && w->dq_min[w->mn_tail & w->mask] == pos)
         w->mn_tail++;
@@ -129,12 +129,20 @@ int vg_window_push(vg_window *w, int64_t t_us, double x)
     vg_window_expire(w, t_us);
     while (vg_window_count(w) >= w->span_n)
         window__evict(w);
+    if (w->head == w->tail) {
+        /* Empty: centre the sums on this sample so they start exact. */
+        w->shift = x;
+        w->s1 = w->s2 = 0;
+        w->drift = 0;
+    }
     uint32_t pos = w->head;
     w->v[pos & w->mask] = x;
     w->t[pos & w->mask] = t_us;
     double d = x - w->shift;
     w->s1 += d;
     w->s2 += d * d;
+    if (!isfinite(w->s2))
+        w->drift = w->cap; /* huge values: recompute exactly below */
     if (w->minmax)
         window__deques_push(w, pos, x);
     w->head++;

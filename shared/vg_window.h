@@ -6,7 +6,9 @@
  * samples newer than t_newest - span_us).  It maintains, incrementally:
  *
  *   mean / variance   sliding sums of (x - shift) and (x - shift)^2, with
- *                     `shift` a recent sample so the sums stay small and the
+ *                     `shift` the window's mean at the last resync (or the
+ *                     first sample after it was empty), so the sums stay
+ *                     small and the
  *                     variance formula does not cancel; recomputed exactly
  *                     (and re-shifted) once every `capacity` pushes and
  *                     whenever an eviction cancels most of the spread, so
@@ -112,7 +114,8 @@ int vg_window_median_mad(const vg_window *w, double *scratch, double *median, do
 int vg_window_quantile(const vg_window *w, double *scratch, double q, double *out);
 
 /* Selects the k-th smallest (0-based) of a[0..n) in place, O(n) expected;
- * deterministic.  Exposed for the retraining core. */
+ * deterministic; requires n >= 1, k < n and no NaN in a.  Afterwards
+ * a[0..k) <= a[k] <= a[k+1..n).  Exposed for the retraining core. */
 double vg_select(double *a, size_t n, size_t k);
 
 #endif

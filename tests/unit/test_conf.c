@@ -96,12 +96,40 @@ static void test_bad_values(void)
     CU_ASSERT_EQUAL(vg_conf_validate(&c, &what), VG_EINVAL);
 }
 
+static void test_review_regressions(void)
+{
+    static vg_conf c;
+    const char *what;
+    vg_conf_init(&c);
+    CU_ASSERT_EQUAL(vg_conf_set(&c, "channel.temp", "hi", "95"), VG_OK);
+    CU_ASSERT_EQUAL(vg_conf_set(&c, "channel.*", "hi", "100"), VG_EORDER); /* too late */
+    const char *bad[][2] = {{"z_thr", "0"},      {"z_thr", "-6"},   {"stuck_n", "-5"},
+                            {"stuck_n", "1e20"}, {"rate_max", "0"}, {"window_s", "1e13"},
+                            {"window_s", "inf"}, {"cusum_h", "0"},  {"alert_off", "-1"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        vg_conf_init(&c);
+        CU_ASSERT_EQUAL_FATAL(vg_conf_set(&c, "detect", bad[i][0], bad[i][1]), VG_OK);
+        CU_ASSERT_EQUAL(vg_conf_validate(&c, &what), VG_EINVAL);
+        CU_ASSERT_PTR_NOT_NULL(what);
+    }
+    vg_conf_init(&c);
+    vg_conf_set(&c, "channel.t", "lo", "0");
+    vg_conf_set(&c, "channel.t", "hi", "10");
+    vg_conf_set(&c, "channel.t", "hysteresis", "6"); /* 2 x 6 > 10: never clears */
+    CU_ASSERT_EQUAL(vg_conf_validate(&c, &what), VG_EINVAL);
+    vg_conf_set(&c, "channel.t", "hysteresis", "5");
+    CU_ASSERT_EQUAL(vg_conf_validate(&c, &what), VG_OK);
+    vg_conf_set(&c, "channel.t", "window_s", "1e13");
+    CU_ASSERT_EQUAL(vg_conf_validate(&c, &what), VG_EINVAL);
+}
+
 int init_conf_tests(void)
 {
     CU_pSuite s = CU_add_suite("conf", NULL, NULL);
     if (!s || !CU_add_test(s, "table defaults match code", test_table_defaults_match_code) ||
         !CU_add_test(s, "sections", test_set_sections) ||
-        !CU_add_test(s, "bad values", test_bad_values))
+        !CU_add_test(s, "bad values", test_bad_values) ||
+        !CU_add_test(s, "review regressions", test_review_regressions))
         return CU_get_error();
     return 0;
 }

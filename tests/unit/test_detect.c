@@ -303,6 +303,67 @@ static void test_ewma_alone(void)
     CU_ASSERT_EQUAL(v.det, VG_DET_EWMA);
 }
 
+static void test_silent_from_start_trips(void)
+{
+    /* A critical sensor that never sends anything is timed from the first
+     * tick: the fail-safe must not wait for a first sample. */
+    static struct chan c;
+    vg_envelope e = env_hi(INFINITY, 1, 1, 0);
+    e.stale_us = 1000000;
+    e.trip_on_stale = true;
+    chan_init(&c, &e, NULL);
+    vg_verdict v;
+    vg_detect_tick(&c.d, &c.p, 10000000, &v);
+    CU_ASSERT_EQUAL(v.trip, 0);
+    vg_detect_tick(&c.d, &c.p, 10900000, &v);
+    CU_ASSERT_EQUAL(v.trip, 0);
+    vg_detect_tick(&c.d, &c.p, 11100000, &v);
+    CU_ASSERT_EQUAL(v.trip_edge, 1);
+    CU_ASSERT_EQUAL(v.trip_det, VG_DET_STALE);
+}
+
+static void test_narrow_band_trip_resettable(void)
+{
+    /* Envelope [0,100] with hysteresis 10, model narrows it to [45,55]:
+     * the clearing band would be empty; the trip must still be resettable
+     * once the value is back in the middle. */
+    static struct chan c;
+    vg_envelope e = env_hi(100, 1, 1, 10);
+    e.lo = 0;
+    vg_chan_model m;
+    vg_chan_model_clear(&m, "x");
+    m.lo = 45;
+    m.hi = 55;
+    chan_init(&c, &e, &m);
+    CU_ASSERT_EQUAL(feed(&c, 60).trip, 1);
+    CU_ASSERT_EQUAL(vg_detect_reset(&c.d), VG_EACTIVE);
+    feed(&c, 50);
+    CU_ASSERT_EQUAL(c.d.limit_on, 0);
+    CU_ASSERT_EQUAL(vg_detect_reset(&c.d), VG_OK);
+}
+
+static void test_hostile_model_cannot_nan_the_score(void)
+{
+    /* A model scale of 1e-200 would make ratios overflow; the score must
+     * stay a number in [0,1] and still alert on a step. */
+    static struct chan c;
+    vg_envelope e = env_hi(INFINITY, 1, 1, 0);
+    vg_chan_model m;
+    vg_chan_model_clear(&m, "x");
+    m.loc = 0;
+    m.scale = 1e-200;
+    m.rate_max = 1e-200;
+    chan_init(&c, &e, &m);
+    vg_verdict v = feed(&c, 0);
+    for (int i = 0; i < 40; i++)
+        v = feed(&c, 0);
+    CU_ASSERT_TRUE(v.score >= 0 && v.score <= 1);
+    v = feed(&c, 1.0);
+    CU_ASSERT_FALSE(isnan(v.score));
+    CU_ASSERT_TRUE(v.score >= 0.5 && v.score <= 1);
+    CU_ASSERT_EQUAL(v.alert, 1);
+}
+
 int init_detect_tests(void)
 {
     CU_pSuite s = CU_add_suite("detect", NULL, NULL);
@@ -316,7 +377,11 @@ int init_detect_tests(void)
         !CU_add_test(s, "gap counts as stale", test_gap_is_stale) ||
         !CU_add_test(s, "robust z spike", test_robust_z_spike_then_clear) ||
         !CU_add_test(s, "cusum small shift", test_cusum_catches_small_shift) ||
-        !CU_add_test(s, "ewma step", test_ewma_alone))
+        !CU_add_test(s, "ewma step", test_ewma_alone) ||
+        !CU_add_test(s, "silent from start trips", test_silent_from_start_trips) ||
+        !CU_add_test(s, "narrow band stays resettable", test_narrow_band_trip_resettable) ||
+        !CU_add_test(s, "hostile model cannot NaN the score",
+                     test_hostile_model_cannot_nan_the_score))
         return CU_get_error();
     return 0;
 }

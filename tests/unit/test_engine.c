@@ -56,6 +56,17 @@ static void test_lookup_and_admission(void)
     CU_ASSERT_EQUAL(vg_engine_count(e), 3);
     vg_engine_destroy(e);
 
+    ec.window_s = 1e13; /* would overflow the microsecond span */
+    CU_ASSERT_PTR_NULL(vg_engine_create(&ec, &rc));
+    CU_ASSERT_EQUAL(rc, VG_EINVAL);
+    ec.window_s = 0;
+    ec.window = 1u << 24; /* 16 M samples x 65536 channels: refused, not wrapped */
+    ec.max_channels = 65536;
+    vg_engine *huge = vg_engine_create(&ec, &rc);
+    CU_ASSERT_TRUE(huge == NULL || sizeof(size_t) > 4);
+    vg_engine_destroy(huge);
+    ec.window = 256;
+    ec.max_channels = 3;
     vg_chan_config two[2] = {cc, cc};
     ec.chan = two;
     ec.nchan = 2;

@@ -167,12 +167,30 @@ static void test_train_rows(void)
     CU_ASSERT_EQUAL(m.train_from_us, 1000000000);
 }
 
+static void test_quoted_timestamps_in_training(void)
+{
+    /* Training rows and later rows print their timestamps the same way. */
+    static vg_conf c;
+    vg_conf_init(&c);
+    static char csv[1 << 16];
+    size_t n = (size_t)snprintf(csv, sizeof csv, "t,x\n");
+    for (int i = 0; i < 40; i++)
+        n += (size_t)snprintf(csv + n, sizeof csv - n, "\"%d\",%d\n", 1000 + i, i % 5);
+    vg_replay_stats st;
+    CU_ASSERT_EQUAL_FATAL(run(csv, &c, 20, NULL, &st), VG_OK);
+    char *out = slurp(out_path);
+    CU_ASSERT_PTR_NULL(strchr(out, '"'));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\n1019,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\n1020,"));
+}
+
 int init_replay_tests(void)
 {
     CU_pSuite s = CU_add_suite("replay", suite_init, suite_clean);
     if (!s || !CU_add_test(s, "output and trip", test_output_and_trip) ||
         !CU_add_test(s, "errors name line and column", test_errors_name_line_and_column) ||
-        !CU_add_test(s, "train rows", test_train_rows))
+        !CU_add_test(s, "train rows", test_train_rows) ||
+        !CU_add_test(s, "quoted timestamps in training", test_quoted_timestamps_in_training))
         return CU_get_error();
     return 0;
 }

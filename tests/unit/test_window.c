@@ -219,6 +219,32 @@ static void test_expire_and_quantile(void)
     CU_ASSERT_EQUAL(vg_window_median_mad(&w, scratch, &q, NULL), VG_EINVAL);
 }
 
+static void test_large_level_small_spread(void)
+{
+    /* 1e8 +- 0.01 from the first sample on: the sums must be centred on the
+     * data from the start, not on 0. */
+    static uint8_t mem[1024 * 24] __attribute__((aligned(8)));
+    vg_window w;
+    vg_window_init(&w, 1024, 0, 0, mem, sizeof mem);
+    double sum = 0, ss = 0;
+    for (int i = 0; i < 1000; i++)
+        vg_window_push(&w, i, 1e8 + ((i % 2) ? 0.01 : -0.01));
+    for (int i = 0; i < 1000; i++)
+        sum += 1e8 + ((i % 2) ? 0.01 : -0.01);
+    double mean = sum / 1000;
+    for (int i = 0; i < 1000; i++) {
+        double d = 1e8 + ((i % 2) ? 0.01 : -0.01) - mean;
+        ss += d * d;
+    }
+    CU_ASSERT_TRUE(fabs(vg_window_var(&w) - ss / 999) < 1e-6 * ss / 999);
+    /* huge finite values do not poison the sums for good */
+    for (int i = 1000; i < 1010; i++)
+        vg_window_push(&w, i, 1e300);
+    for (int i = 1010; i < 3100; i++)
+        vg_window_push(&w, i, (double)(i % 3));
+    CU_ASSERT_TRUE(fabs(vg_window_var(&w) - 2.0 / 3.0) < 1e-3);
+}
+
 static void test_select(void)
 {
     uint64_t rng = 42;
@@ -243,7 +269,8 @@ int init_window_tests(void)
         !CU_add_test(s, "uint32 position wrap", test_position_wrap) ||
         !CU_add_test(s, "errors leave state unchanged", test_errors_leave_state) ||
         !CU_add_test(s, "expire and quantile", test_expire_and_quantile) ||
-        !CU_add_test(s, "selection vs sort", test_select))
+        !CU_add_test(s, "selection vs sort", test_select) ||
+        !CU_add_test(s, "large level, small spread", test_large_level_small_spread))
         return CU_get_error();
     return 0;
 }
