@@ -4,6 +4,9 @@
  *
  * Modes (exactly one): synthetic fleet (default), --replay, and the test
  * tools --listen, --send-shutdown, --send-reset, --clear-shutdown, --decode.
+ * String fields point into argv (or static defaults) and are never freed.
+ * Each mode entry point owns everything it allocates and releases it
+ * before returning; costs are described in run.c, run_replay.c, tools.c.
  */
 #ifndef SIM_CONFIG_H
 #define SIM_CONFIG_H

@@ -315,15 +315,6 @@ int sim_conn_publish(sim_conn *c, const char *topic, const void *payload, size_t
 }
 
 /* See mqtt.h. */
-bool sim_conn_connected(sim_conn *c)
-{
-    pthread_mutex_lock(&c->sync->lock);
-    bool up = c->connected;
-    pthread_mutex_unlock(&c->sync->lock);
-    return up;
-}
-
-/* See mqtt.h. */
 uint64_t sim_conn_connects(sim_conn *c)
 {
     pthread_mutex_lock(&c->sync->lock);

@@ -85,9 +85,6 @@ int sim_conn_wait_ready(sim_conn *c, int64_t deadline_us);
 int sim_conn_publish(sim_conn *c, const char *topic, const void *payload, size_t len, bool retained,
                      sim_pub *pub);
 
-/* Connected right now? */
-bool sim_conn_connected(sim_conn *c);
-
 /* Successful connects so far (the first included). */
 uint64_t sim_conn_connects(sim_conn *c);
 

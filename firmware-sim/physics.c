@@ -11,6 +11,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "simtime.h"
+
 #define SIM_PI            3.14159265358979323846
 #define SIM_DAY_S         86400.0
 #define PHYS_STREAM_PARM  0
@@ -69,7 +71,7 @@ static void physics__params(sim_params *p, sim_rng *r)
 /* Daily load pattern at t_us (before fluctuations): peak at 14:00 UTC. */
 static double physics__daily_load(const sim_params *p, int64_t t_us)
 {
-    double h = fmod((double)t_us / 3.6e9, 24.0);
+    double h = sim_time_of_day_s(t_us) / 3600.0;
     return p->load_mean + p->load_swing * sin(2.0 * SIM_PI * (h - 8.0) / 24.0);
 }
 
@@ -131,7 +133,7 @@ static void physics__set_load(sim_machine *m, int64_t t_us)
 /* See physics.h. */
 double sim_machine_ambient(const sim_machine *m, int64_t t_us)
 {
-    double h = fmod((double)t_us / 3.6e9, 24.0);
+    double h = sim_time_of_day_s(t_us) / 3600.0;
     return m->p.ambient_c + m->p.ambient_swing_c * sin(2.0 * SIM_PI * (h - 9.0) / 24.0);
 }
 

@@ -361,6 +361,8 @@ static void sim__signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* Parses and checks the command line, then runs the one mode it selects;
+ * returns that mode's exit status (2 for bad usage). */
 int main(int argc, char **argv)
 {
     sim_config cfg;

@@ -290,6 +290,13 @@ static void test_scenario_effects_and_truth(void)
     CU_ASSERT_EQUAL(p.fault[0].begun_us, T0 + 33 * US);
     sim_plan_effects(&p, T0 + 52 * US, true, &e);
     CU_ASSERT_EQUAL(p.fault[0].ended_us, T0 + 51 * US);
+    /* a spike adds its height to exactly one sample */
+    sim_plan_build(&p, SIM_FAULT_SPIKE, SIM_CH_PRESSURE, &g_tm);
+    sim_plan_effects(&p, p.fault[1].start_us, true, &e);
+    CU_ASSERT_DOUBLE_EQUAL(e.offset[SIM_CH_PRESSURE], sim_spike_height(SIM_CH_PRESSURE), 0.0);
+    sim_plan_effects(&p, p.fault[1].start_us + US / 10, true, &e);
+    CU_ASSERT_DOUBLE_EQUAL(e.offset[SIM_CH_PRESSURE], 0.0, 0.0);
+    CU_ASSERT_EQUAL(p.fault[1].ended_us, p.fault[1].end_us);
     /* overheat: waits for a running machine, ends when it stops */
     sim_plan_build(&p, SIM_FAULT_OVERHEAT, SIM_CH_DEFAULT, &g_tm);
     sim_plan_effects(&p, T0 + 15 * US, false, &e);
