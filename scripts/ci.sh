@@ -13,9 +13,9 @@
 #             error, leaks checked); unit tests, then integration tests
 #   arm64     cross build with toolchains/aarch64-linux-gnu.cmake; unit tests
 #             run under qemu-aarch64 (CMAKE_CROSSCOMPILING_EMULATOR)
-#   fuzz      clang, -DVIGIL_FUZZ=ON -DVIGIL_TESTS=OFF, the whole core built
-#             with coverage instrumentation and ASan/UBSan; every fuzz target
-#             runs for --fuzz-seconds under ctest -L fuzz
+#   fuzz      clang, -DVIGIL_FUZZ=ON -DVIGIL_TESTS=OFF (every library built
+#             with coverage instrumentation and ASan/UBSan); every fuzz target
+#             runs for --fuzz-seconds under ctest -L fuzz, two at a time
 # Every stage runs even when an earlier one failed; a summary table of the
 # stages (result, duration, tests) ends the run.  Logs: build-ci-logs/<stage>.log
 #
@@ -269,11 +269,12 @@ show_cross_evidence() {
 
 stage_fuzz() {
     local dir="$VG_ROOT/build-ci-fuzz"
-    # -fsanitize=fuzzer-no-link gives the core (not only the fuzz harness)
-    # the coverage instrumentation libFuzzer is guided by.
+    # VIGIL_FUZZ=ON instruments every library for coverage (fuzzer-no-link)
+    # and ASan/UBSan; UBSan findings are made fatal here so libFuzzer keeps
+    # the input.  -O1 without -DNDEBUG: assertions stay on while fuzzing.
     configure_and_build "$dir" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        "-DCMAKE_C_FLAGS=-Werror -fsanitize=fuzzer-no-link" -DVIGIL_SANITIZE=ON \
-        -DVIGIL_TESTS=OFF -DVIGIL_FUZZ=ON -DVIGIL_FUZZ_SECONDS="$FUZZ_SECONDS" || return
+        "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g" -DCMAKE_C_FLAGS=-Werror -DVIGIL_SANITIZE=OFF -DVIGIL_TESTS=OFF -DVIGIL_FUZZ=ON \
+        -DVIGIL_FUZZ_SECONDS="$FUZZ_SECONDS" || return
     export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
     run_tests "$dir" -L fuzz -j "$(vg_jobs)"
 }
