@@ -236,7 +236,11 @@ stage_sanitize() {
     local dir="$VG_ROOT/build-ci-sanitize"
     configure_and_build "$dir" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
         -DCMAKE_C_FLAGS=-Werror -DVIGIL_TESTS=ON -DVIGIL_FUZZ=OFF -DVIGIL_SANITIZE=ON || return
-    export ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:print_summary=1
+    # allocator_may_return_null: a request too big to satisfy returns NULL,
+    # as glibc's does, instead of aborting, so the tests of the refusal
+    # paths (e.g. an engine sized past the address space) can run.  The fuzz
+    # stage keeps libFuzzer's own -malloc_limit_mb on such requests.
+    export ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:allocator_may_return_null=1:print_summary=1
     export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:print_summary=1
     vg_info "ASAN_OPTIONS=$ASAN_OPTIONS"
     vg_info "UBSAN_OPTIONS=$UBSAN_OPTIONS"
