@@ -846,3 +846,12 @@ int vg_spool_get_stats(vg_spool *s, vg_spool_stats *st)
         rc = spool__used(s, &st->db_bytes);
     return rc;
 }
+
+int vg_spool_last_seq(vg_spool *s, int kind, int64_t *seq)
+{
+    if (kind < 0 || kind >= VG_SPOOL_NKIND)
+        return VG_EINVAL;
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT coalesce(max(seq), -1) FROM record WHERE kind = %d", kind);
+    return spool__query_int(s, sql, seq);
+}

@@ -160,6 +160,11 @@ int vg_spool_enforce_quota(vg_spool *s, vg_spool_evicted *ev);
 /* Fills *st.  Counts include pending (uncommitted) records. */
 int vg_spool_get_stats(vg_spool *s, vg_spool_stats *st);
 
+/* Highest seq stored for `kind` (committed or pending) in *seq, or -1 when
+ * the spool holds none of that kind.  O(log n) (the UNIQUE(kind, seq)
+ * index).  The daemon restores its sequence counters from it at start. */
+int vg_spool_last_seq(vg_spool *s, int kind, int64_t *seq);
+
 /* The last error's message ("" if none); owned by the handle. */
 const char *vg_spool_errmsg(const vg_spool *s);
 

@@ -1,0 +1,289 @@
+/*
+ * mqtt_link.c - the Paho MQTTAsync shell (see mqtt_link.h).  Costs: a
+ * publish is one MQTTAsync_sendMessage (Paho copies the payload and writes
+ * it from its own thread); an incoming message is one callback.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <MQTTAsync.h>
+
+#include "log.h"
+#include "mqtt_link.h"
+#include "vg_error.h"
+
+#define LINK_TOPIC_MAX 512 /* root + device + suffix */
+#define LINK_NSUB      3
+
+struct vgd_link {
+    MQTTAsync h;                          /* Paho client */
+    const vgd_conf *c;                    /* borrowed */
+    vgd_link_handlers hd;                 /* callbacks */
+    char uri[VGD_STR_MAX];                /* URI given to Paho (mqtts:// -> ssl://) */
+    char client_id[VG_DEVICE_MAX + 8];    /* "vigild-<dev>" */
+    char prefix[LINK_TOPIC_MAX - 32];     /* "ROOT/DEV/" (room for suffixes) */
+    char sub[LINK_NSUB][LINK_TOPIC_MAX];  /* subscriptions, by enum vgd_in */
+    char will_topic[LINK_TOPIC_MAX];      /* ROOT/DEV/status */
+    void *will;                           /* will payload (owned) */
+    size_t will_len;                      /* its length */
+    int tls;                              /* ssl:// or mqtts:// */
+    atomic_int connected;                 /* 1 while connected */
+    atomic_int ever_connected;            /* Paho reconnects by itself after */
+    atomic_int connecting;                /* a first connect is under way */
+    int64_t next_try_us;                  /* next first-connect attempt */
+    uint32_t backoff_s;                   /* current first-connect backoff */
+};
+
+static void link__on_lost(void *ctx, char *cause)
+{
+    vgd_link *l = ctx;
+    atomic_store(&l->connected, 0);
+    vgd_log(VGD_WARN, "connection to %s lost%s%s; reconnecting", l->c->broker,
+            cause ? ": " : "", cause ? cause : "");
+    l->hd.lost(l->hd.user);
+}
+
+static int link__on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *m)
+{
+    vgd_link *l = ctx;
+    size_t tl = topic_len > 0 ? (size_t)topic_len : strlen(topic);
+    for (int i = 0; i < LINK_NSUB; i++) {
+        if (strlen(l->sub[i]) == tl && memcmp(l->sub[i], topic, tl) == 0) {
+            l->hd.message(l->hd.user, i, m->payload, (size_t)m->payloadlen);
+            break;
+        }
+    }
+    MQTTAsync_freeMessage(&m);
+    MQTTAsync_free(topic);
+    return 1;
+}
+
+static void link__on_sub_failed(void *ctx, MQTTAsync_failureData *r)
+{
+    vgd_log(VGD_ERR, "subscription refused by the broker (%d)", r ? r->code : 0);
+}
+
+/* Connected (first time or after an automatic reconnect): subscribe. */
+static void link__on_connected(void *ctx, char *cause)
+{
+    vgd_link *l = ctx;
+    char *topics[LINK_NSUB];
+    int qos[LINK_NSUB];
+    for (int i = 0; i < LINK_NSUB; i++) {
+        topics[i] = l->sub[i];
+        qos[i] = 1;
+    }
+    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    ro.onFailure = link__on_sub_failed;
+    ro.context = l;
+    int rc = MQTTAsync_subscribeMany(l->h, LINK_NSUB, topics, qos, &ro);
+    if (rc != MQTTASYNC_SUCCESS)
+        vgd_log(VGD_ERR, "cannot subscribe (%d)", rc);
+    atomic_store(&l->ever_connected, 1);
+    atomic_store(&l->connecting, 0);
+    atomic_store(&l->connected, 1);
+    l->backoff_s = l->c->retry_min_s;
+    vgd_log(VGD_INFO, "connected to %s as %s", l->c->broker, l->client_id);
+    l->hd.connected(l->hd.user);
+}
+
+static void link__on_connect_failed(void *ctx, MQTTAsync_failureData *r)
+{
+    vgd_link *l = ctx;
+    vgd_log(VGD_WARN, "cannot connect to %s (%d%s%s); retrying in %u s", l->c->broker,
+            r ? r->code : 0, r && r->message ? ": " : "", r && r->message ? r->message : "",
+            l->backoff_s);
+    atomic_store(&l->connecting, 0);
+}
+
+/* Archive chunk completions: the chunk carries the link (vgd_chunk.link). */
+static void link__chunk_ok(void *ctx, MQTTAsync_successData *r)
+{
+    vgd_chunk *c = ctx;
+    vgd_link *l = c->link;
+    l->hd.chunk_done(l->hd.user, c, 1);
+}
+
+static void link__chunk_failed(void *ctx, MQTTAsync_failureData *r)
+{
+    vgd_chunk *c = ctx;
+    vgd_link *l = c->link;
+    l->hd.chunk_done(l->hd.user, c, 0);
+}
+
+/* Issues MQTTAsync_connect with every option. */
+static int link__connect(vgd_link *l)
+{
+    const vgd_conf *c = l->c;
+    MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
+    MQTTAsync_willOptions wo = MQTTAsync_willOptions_initializer;
+    MQTTAsync_SSLOptions so = MQTTAsync_SSLOptions_initializer;
+    co.keepAliveInterval = (int)c->keepalive_s;
+    co.cleansession = 0;
+    co.MQTTVersion = MQTTVERSION_3_1_1;
+    co.automaticReconnect = 1;
+    co.minRetryInterval = (int)c->retry_min_s;
+    co.maxRetryInterval = (int)c->retry_max_s;
+    co.connectTimeout = 10;
+    co.maxInflight = 1024;
+    co.onFailure = link__on_connect_failed;
+    co.context = l;
+    wo.topicName = l->will_topic;
+    wo.payload.data = l->will;
+    wo.payload.len = (int)l->will_len;
+    wo.retained = 1;
+    wo.qos = 1;
+    co.will = &wo;
+    if (c->username[0])
+        co.username = c->username;
+    if (c->password[0])
+        co.password = c->password;
+    if (l->tls) {
+        so.trustStore = c->ca_file[0] ? c->ca_file : NULL;
+        so.keyStore = c->cert_file[0] ? c->cert_file : NULL;
+        so.privateKey = c->key_file[0] ? c->key_file : NULL;
+        so.enableServerCertAuth = 1;
+        so.verify = 1;
+        co.ssl = &so;
+    }
+    atomic_store(&l->connecting, 1);
+    int rc = MQTTAsync_connect(l->h, &co);
+    if (rc != MQTTASYNC_SUCCESS) {
+        atomic_store(&l->connecting, 0);
+        vgd_log(VGD_WARN, "connect to %s refused by the client library (%d)", c->broker, rc);
+    }
+    return rc;
+}
+
+void vgd_link_poll(vgd_link *l, int64_t now_us)
+{
+    if (atomic_load(&l->ever_connected) || atomic_load(&l->connecting) || now_us < l->next_try_us)
+        return;
+    if (l->next_try_us != 0) {
+        l->backoff_s = l->backoff_s * 2 > l->c->retry_max_s ? l->c->retry_max_s : l->backoff_s * 2;
+    }
+    l->next_try_us = now_us + (int64_t)l->backoff_s * 1000000;
+    link__connect(l);
+}
+
+/* Fills the topic strings and the URI. */
+static int link__names(vgd_link *l, const vgd_conf *c)
+{
+    static const char *const suffix[LINK_NSUB] = {"samples", "model", "cmd/reset"};
+    int n = snprintf(l->prefix, sizeof l->prefix, "%s/%s/", c->root, c->device);
+    if (n < 0 || (size_t)n >= sizeof l->prefix)
+        return VG_ETOOBIG;
+    for (int i = 0; i < LINK_NSUB; i++)
+        snprintf(l->sub[i], sizeof l->sub[i], "%s%s", l->prefix, suffix[i]);
+    snprintf(l->will_topic, sizeof l->will_topic, "%sstatus", l->prefix);
+    snprintf(l->client_id, sizeof l->client_id, "vigild-%.*s", VG_DEVICE_MAX, c->device);
+    if (strncmp(c->broker, "mqtts://", 8) == 0) {
+        snprintf(l->uri, sizeof l->uri, "ssl://%s", c->broker + 8);
+        l->tls = 1;
+    } else {
+        snprintf(l->uri, sizeof l->uri, "%s", c->broker);
+        l->tls = strncmp(c->broker, "ssl://", 6) == 0;
+    }
+    return VG_OK;
+}
+
+int vgd_link_create(const vgd_conf *c, const vgd_link_handlers *h, const void *will,
+                    size_t will_len, vgd_link **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    vgd_link *l = calloc(1, sizeof(*l));
+    if (!l || !(l->will = malloc(will_len ? will_len : 1))) {
+        free(l);
+        return VG_ENOMEM;
+    }
+    memcpy(l->will, will, will_len);
+    l->will_len = will_len;
+    l->c = c;
+    l->hd = *h;
+    l->backoff_s = c->retry_min_s;
+    if (link__names(l, c) != VG_OK) {
+        snprintf(err, errlen, "topic root and device id too long");
+        vgd_link_destroy(l, 0);
+        return VG_ETOOBIG;
+    }
+    MQTTAsync_createOptions cr = MQTTAsync_createOptions_initializer;
+    cr.sendWhileDisconnected = 1;
+    cr.allowDisconnectedSendAtAnyTime = 1;
+    cr.maxBufferedMessages = (int)c->max_buffered;
+    cr.MQTTVersion = MQTTVERSION_3_1_1;
+    int rc = MQTTAsync_createWithOptions(&l->h, l->uri, l->client_id, MQTTCLIENT_PERSISTENCE_NONE,
+                                         NULL, &cr);
+    if (rc == MQTTASYNC_SUCCESS &&
+        (MQTTAsync_setCallbacks(l->h, l, link__on_lost, link__on_message, NULL) !=
+             MQTTASYNC_SUCCESS ||
+         MQTTAsync_setConnected(l->h, l, link__on_connected) != MQTTASYNC_SUCCESS))
+        rc = MQTTASYNC_FAILURE;
+    if (rc != MQTTASYNC_SUCCESS) {
+        snprintf(err, errlen, "cannot create an MQTT client for %s (Paho %d)", c->broker, rc);
+        vgd_link_destroy(l, 0);
+        return VG_EINVAL;
+    }
+    *out = l;
+    return VG_OK;
+}
+
+int vgd_link_connected(const vgd_link *l)
+{
+    return atomic_load(&l->connected);
+}
+
+/* Sends with the given response options. */
+static int link__send(vgd_link *l, const char *suffix, const void *buf, size_t len, int retain,
+                      MQTTAsync_responseOptions *ro)
+{
+    char topic[LINK_TOPIC_MAX];
+    snprintf(topic, sizeof topic, "%s%s", l->prefix, suffix);
+    MQTTAsync_message m = MQTTAsync_message_initializer;
+    m.payload = (void *)buf;
+    m.payloadlen = (int)len;
+    m.qos = 1;
+    m.retained = retain;
+    int rc = MQTTAsync_sendMessage(l->h, topic, &m, ro);
+    return rc == MQTTASYNC_SUCCESS ? VG_OK : VG_ENOSPC;
+}
+
+int vgd_link_publish(vgd_link *l, const char *suffix, const void *buf, size_t len, int retain)
+{
+    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    return link__send(l, suffix, buf, len, retain, &ro);
+}
+
+int vgd_link_send_chunk(vgd_link *l, const void *buf, size_t len, vgd_chunk *ctx)
+{
+    if (!atomic_load(&l->connected))
+        return VG_EINVAL;
+    ctx->link = l;
+    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    ro.onSuccess = link__chunk_ok;
+    ro.onFailure = link__chunk_failed;
+    ro.context = ctx;
+    return link__send(l, "archive", buf, len, 0, &ro);
+}
+
+void vgd_link_destroy(vgd_link *l, int timeout_ms)
+{
+    if (!l)
+        return;
+    if (l->h) {
+        if (MQTTAsync_isConnected(l->h)) {
+            MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
+            d.timeout = timeout_ms;
+            MQTTAsync_disconnect(l->h, &d);
+            for (int i = 0; i < timeout_ms / 10 + 50 && MQTTAsync_isConnected(l->h); i++) {
+                struct timespec ts = {0, 10000000};
+                nanosleep(&ts, NULL);
+            }
+        }
+        MQTTAsync_destroy(&l->h);
+    }
+    free(l->will);
+    free(l);
+}

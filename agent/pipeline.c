@@ -1,0 +1,374 @@
+/*
+ * pipeline.c - samples, ticks, models and resets through the engine, the
+ * trip path and the spool (see pipeline.h).
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fileio.h"
+#include "pipeline.h"
+#include "vg_error.h"
+
+#define PIPE_OUT_MAX   8192      /* encode buffer for alerts/shutdowns/acks */
+#define PIPE_BURST_US  10000000  /* one log line per reason per 10 s */
+#define PIPE_LATCH     "latched" /* latch file in the data dir */
+
+struct vgd_pipeline {
+    vgd_pipeline_deps d;                /* borrowed dependencies */
+    vg_engine *eng;                     /* owned */
+    vg_block block[VG_BATCH_MAX_CHANNEL]; /* decode target */
+    char latch_path[4096];              /* DATA_DIR/latched */
+    int64_t last_seq;                   /* last accepted batch seq, -1 none */
+    uint64_t cur_seq;                   /* seq of the batch being scored */
+    uint64_t next_seq[VG_SPOOL_NKIND];  /* next spool seq of alert/trip/model */
+    int latched;                        /* a trip is latched */
+    vg_shutdown latch;                  /* the latched trip's shutdown */
+    vgd_burst burst[VG_ESTATUS_MAX];    /* log suppression per reason */
+    vgd_burst spool_burst;              /* log suppression of spool errors */
+    uint8_t out[PIPE_OUT_MAX];          /* encode buffer */
+};
+
+/* Monotonic microseconds (action deadlines). */
+static int64_t pipe__mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Counts and logs (once per burst) a refusal; returns rc. */
+static int pipe__reject(vgd_pipeline *p, int rc, uint64_t n, int64_t now_us, const char *what)
+{
+    p->d.metrics->rejected[rc] += n;
+    vgd_log_burst(&p->burst[rc], now_us, PIPE_BURST_US, VGD_WARN, "rejected %s: %s", what,
+                  vg_strerror(rc));
+    return rc;
+}
+
+/* Appends one record; failures are counted and logged, never fatal. */
+static int pipe__spool(vgd_pipeline *p, int kind, uint64_t seq, const void *buf, size_t len,
+                       int64_t now_us)
+{
+    int rc = vg_spool_append(p->d.spool, kind, seq, vg_engine_model_version(p->eng), now_us, buf,
+                             len);
+    if (rc != VG_OK && rc != VG_EDUP) {
+        p->d.metrics->spool_errors++;
+        vgd_log_burst(&p->spool_burst, now_us, PIPE_BURST_US, VGD_ERR, "spool: %s",
+                      vg_spool_errmsg(p->d.spool));
+    }
+    return rc;
+}
+
+static void pipe__publish(vgd_pipeline *p, const char *suffix, const void *buf, size_t len,
+                          int retain)
+{
+    int rc = p->d.sink.publish(p->d.sink.user, suffix, buf, len, retain);
+    if (rc != VG_OK)
+        vgd_log(VGD_WARN, "publish on %s failed: %s (kept in the spool)", suffix,
+                vg_strerror(rc));
+}
+
+/* An alert edge on channel c: encode, spool, publish. */
+static void pipe__alert(vgd_pipeline *p, const vg_channel *c, const vg_verdict *v, int64_t t_us,
+                        double x, int64_t now_us)
+{
+    vg_alert a = {0};
+    snprintf(a.device, sizeof a.device, "%s", p->d.device);
+    snprintf(a.channel, sizeof a.channel, "%s", c->name);
+    a.raised = v->alert_edge == 1;
+    a.detector = a.raised ? v->det : c->det.alert_det;
+    a.t_us = t_us;
+    a.value = isfinite(x) ? x : 0.0;
+    a.score = v->score;
+    a.model_version = vg_engine_model_version(p->eng);
+    a.seq = p->cur_seq;
+    if (a.raised)
+        p->d.metrics->alerts_raised++;
+    else
+        p->d.metrics->alerts_cleared++;
+    vgd_log(VGD_INFO, "alert %s on %s: %s score %.3f value %g", a.raised ? "raised" : "cleared",
+            c->name, vg_detector_name(a.detector), a.score, a.value);
+    size_t len;
+    if (vg_alert_encode(&a, p->out, sizeof p->out, &len) != VG_OK)
+        return;
+    pipe__spool(p, VG_ARCH_ALERT, p->next_seq[VG_ARCH_ALERT]++, p->out, len, now_us);
+    pipe__publish(p, "alerts", p->out, len, 0);
+}
+
+/* Fills the shutdown for a trip of channel c decided at t_us. */
+static void pipe__shutdown(vgd_pipeline *p, const vg_channel *c, const vg_verdict *v,
+                           int64_t t_us, vg_shutdown *sd)
+{
+    memset(sd, 0, sizeof(*sd));
+    snprintf(sd->device, sizeof sd->device, "%s", p->d.device);
+    snprintf(sd->channel, sizeof sd->channel, "%s", c->name);
+    sd->detector = v->trip_det;
+    sd->trip_id = p->next_seq[VG_ARCH_TRIP]++;
+    sd->t_us = t_us;
+    sd->model_version = vg_engine_model_version(p->eng);
+    if (v->trip_det == VG_DET_STALE)
+        snprintf(sd->reason, sizeof sd->reason, "stale: no sample for %.3f s",
+                 (double)c->par.stale_us * 1e-6);
+    else
+        snprintf(sd->reason, sizeof sd->reason, "%s: outside [%g, %g]",
+                 vg_detector_name(v->trip_det), c->par.lo, c->par.hi);
+    uint32_t n = vg_window_count(&c->win), k = c->par.deb_m;
+    if (k > VG_SHUTDOWN_MAX_SAMPLES)
+        k = VG_SHUTDOWN_MAX_SAMPLES;
+    if (k > n || v->trip_det == VG_DET_STALE)
+        k = v->trip_det == VG_DET_STALE ? 0 : n;
+    for (uint32_t i = 0; i < k; i++) {
+        uint32_t pos = (c->win.tail + n - k + i) & c->win.mask;
+        sd->samples[i].t_us = c->win.t[pos];
+        sd->samples[i].value = c->win.v[pos];
+    }
+    sd->nsamples = k;
+}
+
+/* A trip edge: local action, latch file, spool, then publish. */
+static void pipe__trip(vgd_pipeline *p, const vg_channel *c, const vg_verdict *v, int64_t t_us,
+                       int64_t now_us)
+{
+    vg_shutdown *sd = &p->latch;
+    pipe__shutdown(p, c, v, t_us, sd);
+    p->latched = 1;
+    p->d.metrics->trips++;
+    int arc = vgd_action_run(p->d.action, sd, pipe__mono_us());
+    p->d.metrics->actions_run++;
+    if (arc != VG_OK)
+        p->d.metrics->actions_failed++;
+    vgd_log(VGD_ERR, "TRIP %" PRIu64 " on %s: %s (local action: %s)", sd->trip_id, c->name,
+            sd->reason, arc == VG_OK ? "started" : vg_strerror(arc));
+    size_t len;
+    if (vg_shutdown_encode(sd, p->out, sizeof p->out, &len) != VG_OK)
+        return;
+    if (vgd_file_write_atomic(p->latch_path, p->out, len) != VG_OK)
+        vgd_log(VGD_ERR, "cannot write the latch file %s", p->latch_path);
+    pipe__spool(p, VG_ARCH_TRIP, sd->trip_id, p->out, len, now_us);
+    pipe__publish(p, "cmd/shutdown", p->out, len, 1);
+}
+
+/* Acts on one verdict of channel c. */
+static void pipe__verdict(vgd_pipeline *p, const vg_channel *c, const vg_verdict *v, int64_t t_us,
+                          double x, int64_t now_us)
+{
+    if (v->trip_edge)
+        pipe__trip(p, c, v, t_us, now_us);
+    if (v->alert_edge)
+        pipe__alert(p, c, v, t_us, x, now_us);
+}
+
+/* Scores every sample of block b; returns the samples accepted. */
+static uint64_t pipe__block(vgd_pipeline *p, const vg_samples *s, const vg_block *b,
+                            int64_t now_us)
+{
+    vg_channel *c;
+    int rc = vg_engine_lookup(p->eng, b->name, b->name_len, &c);
+    if (rc != VG_OK) {
+        pipe__reject(p, rc == VG_EINVAL ? VG_ECHANNEL : rc, 1, now_us, "channel block");
+        return 0;
+    }
+    uint64_t ok = 0;
+    for (uint32_t i = 0; i < b->n; i++) {
+        vg_verdict v;
+        int64_t t = vg_block_time(b, s->t0_us, i);
+        double x = vg_block_value(b, i);
+        rc = vg_engine_push(p->eng, c, t, x, &v);
+        if (rc != VG_OK) {
+            pipe__reject(p, rc, 1, now_us, "sample");
+            continue;
+        }
+        ok++;
+        if (v.alert_edge || v.trip_edge)
+            pipe__verdict(p, c, &v, t, x, now_us);
+    }
+    return ok;
+}
+
+int vgd_pipeline_samples(vgd_pipeline *p, const uint8_t *buf, size_t len, int64_t now_us)
+{
+    if (len > VG_MSG_MAX_BYTES)
+        return pipe__reject(p, VG_ETOOBIG, 1, now_us, "samples batch");
+    vg_samples s = {.block = p->block, .block_cap = VG_BATCH_MAX_CHANNEL};
+    int rc = vg_samples_decode(buf, len, &s);
+    if (rc != VG_OK)
+        return pipe__reject(p, rc, 1, now_us, "samples batch");
+    if (strcmp(s.device, p->d.device) != 0)
+        return pipe__reject(p, VG_EDEVICE, 1, now_us, "samples batch");
+    if (p->last_seq >= 0 && s.seq <= (uint64_t)p->last_seq)
+        return pipe__reject(p, s.seq == (uint64_t)p->last_seq ? VG_EDUP : VG_EORDER, 1, now_us,
+                            "samples batch");
+    if (s.seq > INT64_MAX)
+        return pipe__reject(p, VG_EINVAL, 1, now_us, "samples batch");
+    p->cur_seq = s.seq;
+    uint64_t ok = 0;
+    for (uint32_t b = 0; b < s.nblock; b++)
+        ok += pipe__block(p, &s, &s.block[b], now_us);
+    p->last_seq = (int64_t)s.seq;
+    p->d.metrics->batches_in++;
+    p->d.metrics->samples_in += ok;
+    rc = pipe__spool(p, VG_ARCH_SAMPLES, s.seq, buf, len, now_us);
+    return rc == VG_EDUP ? VG_OK : rc;
+}
+
+void vgd_pipeline_tick(vgd_pipeline *p, int64_t now_us)
+{
+    uint32_t n = vg_engine_count(p->eng);
+    for (uint32_t i = 0; i < n; i++) {
+        vg_channel *c = vg_engine_channel(p->eng, i);
+        vg_verdict v;
+        vg_engine_tick(p->eng, c, now_us, &v);
+        if (v.alert_edge || v.trip_edge)
+            pipe__verdict(p, c, &v, now_us, NAN, now_us);
+    }
+}
+
+int vgd_pipeline_model(vgd_pipeline *p, const uint8_t *buf, size_t len, int64_t now_us)
+{
+    vg_model_ack ack;
+    int rc = vgd_model_offer(p->d.models, p->eng, buf, len, now_us, &ack);
+    if (rc == VG_EEXIST)
+        return rc;
+    if (rc == VG_OK || ack.applied) {
+        p->d.metrics->models_applied++;
+        vgd_log(VGD_INFO, "model %" PRIu64 " applied%s", ack.version,
+                rc == VG_OK ? "" : " (but not persisted)");
+    } else {
+        p->d.metrics->models_rejected[rc]++;
+        vgd_log(VGD_WARN, "model %" PRIu64 " rejected: %s; still running %" PRIu64, ack.version,
+                vg_strerror(rc), ack.running_version);
+    }
+    size_t olen;
+    if (vg_model_ack_encode(&ack, p->out, sizeof p->out, &olen) == VG_OK) {
+        pipe__spool(p, VG_ARCH_MODEL, p->next_seq[VG_ARCH_MODEL]++, p->out, olen, now_us);
+        pipe__publish(p, "model/ack", p->out, olen, 0);
+    }
+    return rc;
+}
+
+int vgd_pipeline_reset(vgd_pipeline *p, const uint8_t *buf, size_t len, int64_t now_us)
+{
+    vg_reset r;
+    int rc = vg_reset_decode(buf, len, &r);
+    if (rc == VG_OK && strcmp(r.device, p->d.device) != 0)
+        rc = VG_EDEVICE;
+    if (rc == VG_OK && r.trip_id != 0 && p->latched && r.trip_id != p->latch.trip_id)
+        rc = VG_EINVAL;
+    if (rc == VG_OK)
+        rc = vg_engine_reset_trips(p->eng);
+    if (rc != VG_OK) {
+        p->d.metrics->resets_refused++;
+        vgd_log(VGD_WARN, "reset refused: %s", vg_strerror(rc));
+        return rc;
+    }
+    p->d.metrics->resets_ok++;
+    if (p->latched) {
+        vgd_log(VGD_INFO, "trip %" PRIu64 " reset by '%s'", p->latch.trip_id, r.operator_id);
+        p->latched = 0;
+        if (vgd_file_remove(p->latch_path) != VG_OK)
+            vgd_log(VGD_ERR, "cannot remove the latch file %s", p->latch_path);
+        pipe__publish(p, "cmd/shutdown", NULL, 0, 1);
+    }
+    (void)now_us;
+    return VG_OK;
+}
+
+void vgd_pipeline_on_connect(vgd_pipeline *p)
+{
+    size_t len;
+    if (p->latched && vg_shutdown_encode(&p->latch, p->out, sizeof p->out, &len) == VG_OK)
+        pipe__publish(p, "cmd/shutdown", p->out, len, 1);
+}
+
+/* Restores sequence counters from the spool and the latch from its file. */
+static int pipe__restore(vgd_pipeline *p)
+{
+    int64_t last;
+    for (int k = 0; k < VG_SPOOL_NKIND; k++) {
+        int rc = vg_spool_last_seq(p->d.spool, k, &last);
+        if (rc != VG_OK)
+            return rc;
+        p->next_seq[k] = (uint64_t)(last + 1);
+        if (k == VG_ARCH_SAMPLES)
+            p->last_seq = last;
+    }
+    if (p->next_seq[VG_ARCH_TRIP] == 0)
+        p->next_seq[VG_ARCH_TRIP] = 1; /* trip ids start at 1 */
+    size_t len;
+    if (vgd_file_read(p->latch_path, p->out, sizeof p->out, &len) == VG_OK &&
+        vg_shutdown_decode(p->out, len, &p->latch) == VG_OK) {
+        p->latched = 1;
+        vgd_log(VGD_WARN, "trip %" PRIu64 " (%s) is latched from before the restart",
+                p->latch.trip_id, p->latch.reason);
+    }
+    return VG_OK;
+}
+
+vgd_pipeline *vgd_pipeline_create(const vgd_pipeline_deps *d, int *rc)
+{
+    vgd_pipeline *p = calloc(1, sizeof(*p));
+    if (!p) {
+        *rc = VG_ENOMEM;
+        return NULL;
+    }
+    p->d = *d;
+    p->eng = vg_engine_create(d->engine, rc);
+    if (p->eng &&
+        snprintf(p->latch_path, sizeof p->latch_path, "%s/%s", d->data_dir, PIPE_LATCH) >=
+            (int)sizeof p->latch_path)
+        *rc = VG_EINVAL;
+    else if (p->eng)
+        *rc = pipe__restore(p);
+    if (!p->eng || *rc != VG_OK) {
+        vgd_pipeline_destroy(p);
+        return NULL;
+    }
+    int mrc = vgd_model_restore(d->models, p->eng);
+    if (mrc == VG_OK)
+        vgd_log(VGD_INFO, "restored model %" PRIu64, vg_engine_model_version(p->eng));
+    else if (mrc != VG_EMISSING)
+        vgd_log(VGD_WARN, "last good model not restored: %s", vg_strerror(mrc));
+    return p;
+}
+
+void vgd_pipeline_destroy(vgd_pipeline *p)
+{
+    if (!p)
+        return;
+    vg_engine_destroy(p->eng);
+    free(p);
+}
+
+int vgd_pipeline_reconfigure(vgd_pipeline *p, const vg_engine_config *cfg)
+{
+    int rc;
+    vg_engine *e = vg_engine_create(cfg, &rc);
+    if (!e)
+        return rc;
+    rc = vgd_model_reapply(p->d.models, e);
+    if (rc != VG_OK && rc != VG_EMISSING)
+        vgd_log(VGD_WARN, "running model does not fit the new config (%s): running without",
+                vg_strerror(rc));
+    vg_engine_destroy(p->eng);
+    p->eng = e;
+    return VG_OK;
+}
+
+int vgd_pipeline_latched(const vgd_pipeline *p)
+{
+    return p->latched;
+}
+
+uint64_t vgd_pipeline_model_version(const vgd_pipeline *p)
+{
+    return vg_engine_model_version(p->eng);
+}
+
+vg_engine *vgd_pipeline_engine(vgd_pipeline *p)
+{
+    return p->eng;
+}

@@ -1,0 +1,474 @@
+/*
+ * vigild_main.c - the edge daemon: command line, signals and the main loop
+ * around the pipeline, spool, uplink and MQTT link.
+ *
+ * Threads and the one lock.  Paho calls messageArrived, connected, lost and
+ * the archive completions on its own thread, one at a time.  Every handler
+ * and every main-loop step takes `d.lock`, so the engine, the spool and the
+ * uplink are only ever used by one thread at a time; a model swap therefore
+ * happens between two batches, never inside one.  A batch is scored,
+ * acted upon and appended to the spool (committed per [spool]
+ * commit_every) before messageArrived returns.
+ *
+ * The main loop wakes every few milliseconds (or when a handler signals
+ * work for the uplink) and, under the lock: retries a first connection,
+ * runs the stale watchdog every tick_ms (wall clock: the trip path needs no
+ * broker, so a silent critical sensor trips with the network down), reaps
+ * trip actions and enforces their timeout, commits the spool when
+ * commit_ms are due, enforces the quota once a second, pumps the uplink,
+ * publishes the status heartbeat and writes the metrics file.
+ *
+ * Signals: SIGTERM/SIGINT stop (spool committed, status "offline"
+ * published, MQTT disconnected, running actions waited for up to their
+ * timeout), SIGHUP reloads the config file.  Exit status: 0 clean stop,
+ * 1 runtime error at start (spool, data dir, key, MQTT client), 2 bad
+ * usage or configuration.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "agent_conf.h"
+#include "log.h"
+#include "metrics.h"
+#include "model_mgr.h"
+#include "mqtt_link.h"
+#include "pipeline.h"
+#include "spool.h"
+#include "trip.h"
+#include "uplink.h"
+#include "vg_error.h"
+
+#define MAIN_WAKE_US   10000   /* longest sleep of the main loop */
+#define MAIN_QUOTA_US  1000000 /* quota enforcement period */
+#define MAIN_STATUS_MAX 8192   /* encoded status */
+
+static volatile sig_atomic_t sig_stop; /* SIGTERM / SIGINT seen */
+static volatile sig_atomic_t sig_hup;  /* SIGHUP seen */
+
+struct daemon {
+    pthread_mutex_t lock; /* guards everything below */
+    pthread_cond_t wake;  /* work for the main loop */
+    vgd_conf *conf;       /* settings (reloadable parts updated in place) */
+    int argc;             /* for SIGHUP reloads */
+    char **argv;
+    vg_spool *spool;
+    vgd_model_mgr models;
+    vgd_action action;
+    vgd_metrics met;
+    vgd_pipeline *pipe;
+    vgd_uplink *up;
+    vgd_link *link;
+    int just_connected;    /* connected callback seen, main loop to greet */
+    int64_t next_tick;     /* monotonic deadlines, us */
+    int64_t next_status;
+    int64_t next_metrics;
+    int64_t next_quota;
+    uint8_t status[MAIN_STATUS_MAX]; /* status encode buffer */
+};
+
+static int64_t main__clock(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void main__on_signal(int sig)
+{
+    if (sig == SIGHUP)
+        sig_hup = 1;
+    else
+        sig_stop = 1;
+}
+
+/* ---- Paho handlers (Paho's thread) ------------------------------------- */
+
+static void main__on_message(void *user, int which, const void *buf, size_t len)
+{
+    struct daemon *d = user;
+    int64_t t0 = main__clock(CLOCK_MONOTONIC);
+    pthread_mutex_lock(&d->lock);
+    int64_t now = main__clock(CLOCK_REALTIME);
+    if (which == VGD_IN_SAMPLES) {
+        vgd_pipeline_samples(d->pipe, buf, len, now);
+        vgd_metrics_observe(&d->met, main__clock(CLOCK_MONOTONIC) - t0);
+    } else if (which == VGD_IN_MODEL) {
+        if (len > 0) /* an empty retained message clears the topic */
+            vgd_pipeline_model(d->pipe, buf, len, now);
+    } else {
+        if (vgd_pipeline_reset(d->pipe, buf, len, now) == VG_OK)
+            d->next_status = 0; /* publish the cleared state now */
+    }
+    pthread_cond_signal(&d->wake);
+    pthread_mutex_unlock(&d->lock);
+}
+
+static void main__on_connected(void *user)
+{
+    struct daemon *d = user;
+    pthread_mutex_lock(&d->lock);
+    d->just_connected = 1;
+    d->met.connects++;
+    pthread_cond_signal(&d->wake);
+    pthread_mutex_unlock(&d->lock);
+}
+
+static void main__on_lost(void *user)
+{
+    struct daemon *d = user;
+    pthread_mutex_lock(&d->lock);
+    vgd_uplink_disconnected(d->up);
+    pthread_mutex_unlock(&d->lock);
+}
+
+static void main__on_chunk(void *user, vgd_chunk *c, int ok)
+{
+    struct daemon *d = user;
+    pthread_mutex_lock(&d->lock);
+    vgd_uplink_done(c, ok);
+    pthread_cond_signal(&d->wake);
+    pthread_mutex_unlock(&d->lock);
+}
+
+/* Sinks for the pipeline and the uplink. */
+static int main__publish(void *user, const char *suffix, const void *buf, size_t len, int retain)
+{
+    struct daemon *d = user;
+    return d->link ? vgd_link_publish(d->link, suffix, buf, len, retain) : VG_EINVAL;
+}
+
+static int main__send_chunk(void *user, const void *buf, size_t len, vgd_chunk *c)
+{
+    struct daemon *d = user;
+    return vgd_link_send_chunk(d->link, buf, len, c);
+}
+
+/* ---- periodic work (main thread, under the lock) ----------------------- */
+
+/* Refreshes the metrics' gauges from the spool and the pipeline. */
+static void main__gauges(struct daemon *d, int64_t now)
+{
+    vg_spool_stats st;
+    if (vg_spool_get_stats(d->spool, &st) == VG_OK) {
+        d->met.spool_bytes = st.db_bytes;
+        d->met.backlog = st.backlog;
+        d->met.backlog_bytes = st.backlog_bytes;
+        d->met.evicted_lost = st.evicted.lost_samples;
+        d->met.uplink_lag_s =
+            st.oldest_unsent_rx == INT64_MAX ? 0.0 : (double)(now - st.oldest_unsent_rx) * 1e-6;
+        if (d->met.uplink_lag_s < 0)
+            d->met.uplink_lag_s = 0;
+    }
+    d->met.model_version = vgd_pipeline_model_version(d->pipe);
+    d->met.connected = d->link && vgd_link_connected(d->link);
+    d->met.latched = vgd_pipeline_latched(d->pipe);
+}
+
+/* Encodes the status (online or not) into d->status; returns its length
+ * or 0 when it does not fit. */
+static size_t main__status(struct daemon *d, int online, int64_t now)
+{
+    static vg_status st; /* ~3 KiB; main thread (or before threads) only */
+    memset(&st, 0, sizeof st);
+    snprintf(st.device, sizeof st.device, "%.*s", VG_DEVICE_MAX, d->conf->device);
+    st.online = (uint8_t)online;
+    st.t_us = now;
+    if (d->pipe) {
+        main__gauges(d, now);
+        st.latched = (uint8_t)vgd_pipeline_latched(d->pipe);
+        st.model_version = vgd_pipeline_model_version(d->pipe);
+        vgd_metrics_to_status(&d->met, &st);
+    }
+    size_t len;
+    return vg_status_encode(&st, d->status, sizeof d->status, &len) == VG_OK ? len : 0;
+}
+
+static void main__publish_status(struct daemon *d, int online, int64_t now)
+{
+    size_t len = main__status(d, online, now);
+    if (len)
+        vgd_link_publish(d->link, "status", d->status, len, 1);
+}
+
+static void main__actions(struct daemon *d, int64_t mono)
+{
+    vgd_action_result r = {0};
+    vgd_action_poll(&d->action, mono, &r);
+    d->met.actions_failed += r.failed;
+    d->met.actions_killed += r.killed;
+    if (r.failed || r.killed)
+        vgd_log(VGD_ERR, "trip action: %u failed, %u killed at the %u ms timeout", r.failed,
+                r.killed, d->conf->action_timeout_ms);
+}
+
+static void main__quota(struct daemon *d)
+{
+    vg_spool_evicted ev = {0};
+    int rc = vg_spool_enforce_quota(d->spool, &ev);
+    if (ev.lost_samples)
+        vgd_log(VGD_WARN, "spool quota: evicted %" PRIu64 " unsent sample batches (%" PRIu64
+                          " bytes) - data lost",
+                ev.lost_samples, ev.lost_bytes);
+    if (rc != VG_OK && rc != VG_ENOSPC)
+        vgd_log(VGD_ERR, "spool quota: %s", vg_spool_errmsg(d->spool));
+}
+
+/* Applies the reloadable settings of a fresh config (SIGHUP). */
+static void main__reload(struct daemon *d)
+{
+    vgd_conf *n = malloc(sizeof(*n));
+    char err[512];
+    int what, level;
+    if (!n)
+        return;
+    if (vgd_conf_load(n, d->argc, d->argv, &what, err, sizeof err) != VG_OK) {
+        vgd_log(VGD_ERR, "reload refused, keeping the running config: %s", err);
+        free(n);
+        return;
+    }
+    vgd_conf *c = d->conf;
+    if (vgd_log_parse_level(n->log_level, &level) == VG_OK)
+        vgd_log_set_level(level);
+    memcpy(c->log_level, n->log_level, sizeof c->log_level);
+    c->tick_ms = n->tick_ms;
+    c->status_ms = n->status_ms;
+    c->metrics_ms = n->metrics_ms;
+    memcpy(c->command, n->command, sizeof c->command);
+    memcpy(c->sysfs_path, n->sysfs_path, sizeof c->sysfs_path);
+    memcpy(c->sysfs_value, n->sysfs_value, sizeof c->sysfs_value);
+    c->action_timeout_ms = d->action.timeout_ms = n->action_timeout_ms;
+    c->uplink_rate = n->uplink_rate;
+    vgd_uplink_set_rate(d->up, n->uplink_rate);
+    if (memcmp(&c->det, &n->det, sizeof c->det) != 0) {
+        n->det.engine.chan = n->det.chan;
+        int rc = vgd_pipeline_reconfigure(d->pipe, &n->det.engine);
+        if (rc == VG_OK) {
+            c->det = n->det;
+            c->det.engine.chan = c->det.chan;
+        } else {
+            vgd_log(VGD_ERR, "new detection config not applied: %s", vg_strerror(rc));
+        }
+    }
+    vgd_log(VGD_INFO, "config reloaded (broker, device, data dir, [mqtt] and [spool] "
+                      "except uplink_rate need a restart)");
+    free(n);
+}
+
+/* One pass of the main loop (lock held). */
+static void main__step(struct daemon *d)
+{
+    int64_t mono = main__clock(CLOCK_MONOTONIC), now = main__clock(CLOCK_REALTIME);
+    if (sig_hup) {
+        sig_hup = 0;
+        main__reload(d);
+    }
+    vgd_link_poll(d->link, mono);
+    if (d->just_connected) {
+        d->just_connected = 0;
+        main__publish_status(d, 1, now);
+        vgd_pipeline_on_connect(d->pipe);
+    }
+    if (mono >= d->next_tick) {
+        d->next_tick = mono + (int64_t)d->conf->tick_ms * 1000;
+        vgd_pipeline_tick(d->pipe, now);
+        main__actions(d, mono);
+    }
+    if (vg_spool_flush_due(d->spool, now) != VG_OK)
+        d->met.spool_errors++;
+    if (mono >= d->next_quota) {
+        d->next_quota = mono + MAIN_QUOTA_US;
+        main__quota(d);
+    }
+    if (vgd_link_connected(d->link))
+        vgd_uplink_pump(d->up, mono);
+    if (mono >= d->next_status && vgd_link_connected(d->link)) {
+        d->next_status = mono + (int64_t)d->conf->status_ms * 1000;
+        main__publish_status(d, 1, now);
+    }
+    if (d->conf->metrics_file[0] && mono >= d->next_metrics) {
+        d->next_metrics = mono + (int64_t)d->conf->metrics_ms * 1000;
+        main__gauges(d, now);
+        if (vgd_metrics_write_file(&d->met, d->conf->device, d->conf->metrics_file) != VG_OK)
+            vgd_log(VGD_WARN, "cannot write %s: %s", d->conf->metrics_file, strerror(errno));
+    }
+}
+
+static void main__loop(struct daemon *d)
+{
+    pthread_mutex_lock(&d->lock);
+    while (!sig_stop) {
+        main__step(d);
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += MAIN_WAKE_US * 1000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&d->wake, &d->lock, &ts);
+    }
+    pthread_mutex_unlock(&d->lock);
+}
+
+/* ---- start and stop ---------------------------------------------------- */
+
+static void main__signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = main__on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+static int main__sync_init(struct daemon *d)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int rc = pthread_mutex_init(&d->lock, NULL) || pthread_cond_init(&d->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    return rc ? VG_ENOMEM : VG_OK;
+}
+
+/* Opens the data dir, spool, models, pipeline and uplink. */
+static int main__open(struct daemon *d)
+{
+    const vgd_conf *c = d->conf;
+    char err[512], path[VGD_STR_MAX + 16];
+    if (mkdir(c->data_dir, 0750) != 0 && errno != EEXIST) {
+        vgd_log(VGD_ERR, "cannot create %s: %s", c->data_dir, strerror(errno));
+        return VG_EIO;
+    }
+    vg_spool_opts so = {.quota_bytes = c->quota_bytes,
+                        .commit_every = c->commit_every,
+                        .commit_ms = c->commit_ms,
+                        .sync_full = c->sync_full};
+    snprintf(path, sizeof path, "%s/spool.db", c->data_dir);
+    int rc = vg_spool_open(path, &so, &d->spool, err, sizeof err);
+    if (rc != VG_OK) {
+        vgd_log(VGD_ERR, "%s", err);
+        return rc;
+    }
+    rc = vgd_model_init(&d->models, c->device, c->data_dir, c->trust_key, err, sizeof err);
+    if (rc != VG_OK) {
+        vgd_log(VGD_ERR, "%s", err);
+        return rc;
+    }
+    if (!c->trust_key[0])
+        vgd_log(VGD_WARN, "no trust key: every model bundle will be rejected");
+    vgd_action_init(&d->action, c->command, c->action_timeout_ms, c->sysfs_path, c->sysfs_value);
+    vgd_pipeline_deps pd = {.device = c->device,
+                            .data_dir = c->data_dir,
+                            .engine = &c->det.engine,
+                            .spool = d->spool,
+                            .models = &d->models,
+                            .action = &d->action,
+                            .metrics = &d->met,
+                            .sink = {d, main__publish}};
+    d->pipe = vgd_pipeline_create(&pd, &rc);
+    if (!d->pipe) {
+        vgd_log(VGD_ERR, "cannot start the pipeline: %s (%s)", vg_strerror(rc),
+                vg_spool_errmsg(d->spool));
+        return rc;
+    }
+    vgd_uplink_opts uo = {.device = c->device,
+                          .max_items = c->uplink_items,
+                          .max_bytes = c->uplink_bytes,
+                          .max_inflight = c->uplink_inflight,
+                          .rate = c->uplink_rate,
+                          .send = main__send_chunk,
+                          .user = d};
+    d->up = vgd_uplink_create(&uo, d->spool, &d->met);
+    return d->up ? VG_OK : VG_ENOMEM;
+}
+
+static int main__connect(struct daemon *d)
+{
+    char err[512];
+    size_t will_len = main__status(d, 0, main__clock(CLOCK_REALTIME));
+    vgd_link_handlers h = {d, main__on_message, main__on_connected, main__on_lost, main__on_chunk};
+    int rc = vgd_link_create(d->conf, &h, d->status, will_len, &d->link, err, sizeof err);
+    if (rc != VG_OK)
+        vgd_log(VGD_ERR, "%s", err);
+    return rc;
+}
+
+/* Orderly stop: offline status, disconnect, wait for actions, close. */
+static void main__close(struct daemon *d)
+{
+    if (d->link) {
+        pthread_mutex_lock(&d->lock);
+        if (vgd_link_connected(d->link))
+            main__publish_status(d, 0, main__clock(CLOCK_REALTIME));
+        pthread_mutex_unlock(&d->lock);
+        vgd_link_destroy(d->link, 2000);
+    }
+    vgd_action_result r = {0};
+    while (vgd_action_poll(&d->action, main__clock(CLOCK_MONOTONIC), &r) > 0) {
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    if (d->conf->metrics_file[0] && d->pipe) {
+        main__gauges(d, main__clock(CLOCK_REALTIME));
+        vgd_metrics_write_file(&d->met, d->conf->device, d->conf->metrics_file);
+    }
+    vgd_uplink_destroy(d->up);
+    vgd_pipeline_destroy(d->pipe);
+    vgd_model_free(&d->models);
+    if (d->spool && vg_spool_close(d->spool) != VG_OK)
+        vgd_log(VGD_ERR, "spool: final commit failed");
+}
+
+int main(int argc, char **argv)
+{
+    static struct daemon d; /* zero-initialised, lives for the process */
+    char err[512];
+    int what, level;
+    d.conf = malloc(sizeof(*d.conf));
+    d.argc = argc;
+    d.argv = argv;
+    if (!d.conf)
+        return 1;
+    if (vgd_conf_load(d.conf, argc, argv, &what, err, sizeof err) != VG_OK) {
+        fprintf(stderr, "vigild: %s\n", err);
+        free(d.conf);
+        return 2;
+    }
+    if (what != VGD_CLI_RUN) {
+        if (what == VGD_CLI_HELP)
+            vgd_conf_usage(stdout);
+        else
+            vgd_conf_print_keys(stdout);
+        free(d.conf);
+        return 0;
+    }
+    vgd_log_parse_level(d.conf->log_level, &level);
+    vgd_log_init(d.conf->log_target, level, "vigild");
+    main__signals();
+    int rc = main__sync_init(&d);
+    if (rc == VG_OK)
+        rc = main__open(&d);
+    if (rc == VG_OK)
+        rc = main__connect(&d);
+    if (rc == VG_OK) {
+        vgd_log(VGD_INFO, "vigild %s for device %s, broker %s, data %s", VIGIL_VERSION,
+                d.conf->device, d.conf->broker, d.conf->data_dir);
+        main__loop(&d);
+        vgd_log(VGD_INFO, "stopping");
+    }
+    main__close(&d);
+    free(d.conf);
+    return rc == VG_OK ? 0 : 1;
+}
