@@ -37,9 +37,17 @@ static void mqtt__complete(vb_mqtt *m, int ok, int reason)
 
 static void mqtt__on_ok5(void *ctx, MQTTAsync_successData5 *r)
 {
-    int bad = r && r->alt.sub.reasonCodeCount > 0 && r->alt.sub.reasonCodes &&
-              r->alt.sub.reasonCodes[0] >= 0x80;
-    mqtt__complete(ctx, !bad, bad ? r->alt.sub.reasonCodes[0] : 0);
+    mqtt__complete(ctx, 1, 0);
+}
+
+/* SUBACK: success only when every filter was granted (MQTT 5 reason codes
+ * below 0x80; a single filter's code is in r->reasonCode). */
+static void mqtt__on_suback5(void *ctx, MQTTAsync_successData5 *r)
+{
+    int bad = r && r->reasonCode >= 0x80;
+    for (int i = 0; r && i < r->alt.sub.reasonCodeCount && r->alt.sub.reasonCodes; i++)
+        bad |= r->alt.sub.reasonCodes[i] >= 0x80;
+    mqtt__complete(ctx, !bad, bad ? 0x80 : 0);
 }
 
 static void mqtt__on_fail5(void *ctx, MQTTAsync_failureData5 *r)
@@ -173,7 +181,7 @@ int vb_mqtt_subscribe(vb_mqtt *m, char *const *filters, int n)
     for (int i = 0; i < n; i++)
         qos[i] = 1;
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-    ro.onSuccess5 = mqtt__on_ok5;
+    ro.onSuccess5 = mqtt__on_suback5;
     ro.onFailure5 = mqtt__on_fail5;
     ro.context = m;
     mqtt__arm(m);
