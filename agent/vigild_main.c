@@ -52,8 +52,23 @@
 static volatile sig_atomic_t sig_stop; /* SIGTERM / SIGINT seen */
 static volatile sig_atomic_t sig_hup;  /* SIGHUP seen */
 
+/* A message the main thread queued under the lock, sent after unlocking:
+ * the main thread never calls Paho while holding the lock, because Paho may
+ * be inside one of our handlers waiting for it (lock-order deadlock).
+ * Handlers, which run on Paho's thread, call Paho directly (allowed). */
+struct outmsg {
+    char suffix[16]; /* topic suffix */
+    uint8_t *buf;    /* owned copy */
+    size_t len;      /* its length */
+    int retain;      /* retained publish */
+    vgd_chunk *ctx;  /* archive chunk context, or NULL */
+};
+
 struct daemon {
     pthread_mutex_t lock; /* guards everything below */
+    pthread_t main_thread; /* the thread that runs main__loop */
+    struct outmsg *out;    /* queued by the main thread */
+    size_t nout, out_cap;  /* entries used / allocated */
     pthread_cond_t wake;  /* work for the main loop */
     vgd_conf *conf;       /* settings (reloadable parts updated in place) */
     int argc;             /* for SIGHUP reloads */
@@ -137,16 +152,63 @@ static void main__on_chunk(void *user, vgd_chunk *c, int ok)
     pthread_mutex_unlock(&d->lock);
 }
 
-/* Sinks for the pipeline and the uplink. */
+/* Queues a message for main__flush (main thread, lock held). */
+static int main__queue(struct daemon *d, const char *suffix, const void *buf, size_t len,
+                       int retain, vgd_chunk *ctx)
+{
+    if (d->nout == d->out_cap) {
+        size_t cap = d->out_cap ? 2 * d->out_cap : 16;
+        struct outmsg *n = realloc(d->out, cap * sizeof(*n));
+        if (!n)
+            return VG_ENOMEM;
+        d->out = n;
+        d->out_cap = cap;
+    }
+    struct outmsg *m = &d->out[d->nout];
+    if (!(m->buf = malloc(len ? len : 1)))
+        return VG_ENOMEM;
+    memcpy(m->buf, buf, len);
+    snprintf(m->suffix, sizeof m->suffix, "%s", suffix);
+    m->len = len;
+    m->retain = retain;
+    m->ctx = ctx;
+    d->nout++;
+    return VG_OK;
+}
+
+/* Sends what the main thread queued; called WITHOUT the lock. */
+static void main__flush(struct daemon *d, struct outmsg *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct outmsg *m = &out[i];
+        if (!m->ctx) {
+            vgd_link_publish(d->link, m->suffix, m->buf, m->len, m->retain);
+        } else if (vgd_link_send_chunk(d->link, m->buf, m->len, m->ctx) != VG_OK) {
+            pthread_mutex_lock(&d->lock);
+            vgd_uplink_done(m->ctx, 0);
+            pthread_mutex_unlock(&d->lock);
+        }
+        free(m->buf);
+    }
+}
+
+/* Sinks for the pipeline and the uplink: direct on Paho's thread, queued
+ * on the main thread. */
 static int main__publish(void *user, const char *suffix, const void *buf, size_t len, int retain)
 {
     struct daemon *d = user;
-    return d->link ? vgd_link_publish(d->link, suffix, buf, len, retain) : VG_EINVAL;
+    if (!d->link)
+        return VG_EINVAL;
+    if (pthread_equal(pthread_self(), d->main_thread))
+        return main__queue(d, suffix, buf, len, retain, NULL);
+    return vgd_link_publish(d->link, suffix, buf, len, retain);
 }
 
 static int main__send_chunk(void *user, const void *buf, size_t len, vgd_chunk *c)
 {
     struct daemon *d = user;
+    if (pthread_equal(pthread_self(), d->main_thread))
+        return main__queue(d, "archive", buf, len, 0, c);
     return vgd_link_send_chunk(d->link, buf, len, c);
 }
 
@@ -194,7 +256,7 @@ static void main__publish_status(struct daemon *d, int online, int64_t now)
 {
     size_t len = main__status(d, online, now);
     if (len)
-        vgd_link_publish(d->link, "status", d->status, len, 1);
+        main__publish(d, "status", d->status, len, 1);
 }
 
 static void main__actions(struct daemon *d, int64_t mono)
@@ -269,7 +331,6 @@ static void main__step(struct daemon *d)
         sig_hup = 0;
         main__reload(d);
     }
-    vgd_link_poll(d->link, mono);
     if (d->just_connected) {
         d->just_connected = 0;
         main__publish_status(d, 1, now);
@@ -302,9 +363,23 @@ static void main__step(struct daemon *d)
 
 static void main__loop(struct daemon *d)
 {
+    struct outmsg *out = NULL;
+    size_t cap = 0;
     pthread_mutex_lock(&d->lock);
     while (!sig_stop) {
         main__step(d);
+        /* swap the queue out, send it and (re)connect unlocked */
+        struct outmsg *q = d->out;
+        size_t n = d->nout, qcap = d->out_cap;
+        d->out = out;
+        d->out_cap = cap;
+        d->nout = 0;
+        pthread_mutex_unlock(&d->lock);
+        main__flush(d, q, n);
+        vgd_link_poll(d->link, main__clock(CLOCK_MONOTONIC));
+        out = q;
+        cap = qcap;
+        pthread_mutex_lock(&d->lock);
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         ts.tv_nsec += MAIN_WAKE_US * 1000;
@@ -315,6 +390,7 @@ static void main__loop(struct daemon *d)
         pthread_cond_timedwait(&d->wake, &d->lock, &ts);
     }
     pthread_mutex_unlock(&d->lock);
+    free(out);
 }
 
 /* ---- start and stop ---------------------------------------------------- */
@@ -412,7 +488,13 @@ static void main__close(struct daemon *d)
         pthread_mutex_lock(&d->lock);
         if (vgd_link_connected(d->link))
             main__publish_status(d, 0, main__clock(CLOCK_REALTIME));
+        struct outmsg *q = d->out;
+        size_t n = d->nout;
+        d->out = NULL;
+        d->nout = d->out_cap = 0;
         pthread_mutex_unlock(&d->lock);
+        main__flush(d, q, n);
+        free(q);
         vgd_link_destroy(d->link, 2000);
     }
     vgd_action_result r = {0};
@@ -437,6 +519,7 @@ int main(int argc, char **argv)
     char err[512];
     int what, level;
     d.conf = malloc(sizeof(*d.conf));
+    d.main_thread = pthread_self();
     d.argc = argc;
     d.argv = argv;
     if (!d.conf)
