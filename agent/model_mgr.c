@@ -105,7 +105,7 @@ int vgd_model_offer(vgd_model_mgr *mm, vg_engine *e, const uint8_t *buf, size_t 
     }
     memset(ack, 0, sizeof(*ack));
     snprintf(ack->device, sizeof ack->device, "%s", mm->device);
-    ack->applied = vg_engine_model_version(e) == candidate && candidate != 0;
+    ack->applied = rc == VG_OK || rc == VG_EIO; /* EIO: applied, not persisted */
     snprintf(ack->reason, sizeof ack->reason, "%s", rc == VG_OK ? "ok" : vg_errname(rc));
     ack->version = candidate;
     ack->running_version = vg_engine_model_version(e);

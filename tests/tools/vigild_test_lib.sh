@@ -33,7 +33,7 @@ vgd_start() {
     vg_bg "$name" "$VGD_BIN" --broker "$VG_BROKER_URI" --device "$dev" \
         --data-dir "$VG_TMP/$name.data" --metrics-file "$VG_TMP/$name.prom" "$@"
     VGD_PID=$VG_LAST_PID
-    vgd_wait_for 10 grep -q "connected to" "$VG_TMP/$name.err" ||
+    vgd_wait_for 10 grep -qs "connected to" "$VG_TMP/$name.err" ||
         vg_fail "vigild $name did not connect: $(tail -5 "$VG_TMP/$name.err")"
 }
 
