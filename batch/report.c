@@ -200,6 +200,12 @@ static int rp__chart(rp_ctx *c, const rp_dev *d, const char *chan, int64_t chan_
              d->id, chan_id);
     int64_t t1 = vb_wh_scalar(c->w, q) + 1;
     int64_t t0 = t1 - (int64_t)(c->o->recent_hours * US_PER_H);
+    snprintf(q, sizeof q,
+             "SELECT coalesce(min(t_first), 0) FROM samples WHERE device = %" PRId64
+             " AND channel = %" PRId64,
+             d->id, chan_id);
+    int64_t first = vb_wh_scalar(c->w, q);
+    t0 = first > t0 && first < t1 ? first : t0; /* no empty space before the data */
     int rc = vb_series_load(c->w, d->id, chan_id, t0, t1, 0, &c->s);
     if (rc != VG_OK)
         return rc;
