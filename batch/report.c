@@ -404,6 +404,15 @@ static void rp__head(rp_ctx *c)
             vb_wh_scalar(c->w, "SELECT count(*) FROM trips"));
 }
 
+/* Closes f (NULL ok); 1 when writing or closing it failed. */
+static int rp__close(FILE *f)
+{
+    if (!f)
+        return 0;
+    int bad = ferror(f) != 0;
+    return (fclose(f) != 0) | bad;
+}
+
 /* See report.h. */
 int vb_report_write(vb_wh *w, const vb_report_opts *o, char *err, size_t errlen)
 {
@@ -431,8 +440,7 @@ int vb_report_write(vb_wh *w, const vb_report_opts *o, char *err, size_t errlen)
         fputs("</body></html>\n", c.html);
     if (c.json)
         fputs("\n}\n", c.json);
-    int bad = (c.html && (ferror(c.html) | fclose(c.html))) |
-              (c.json && (ferror(c.json) | fclose(c.json)));
+    int bad = rp__close(c.html) + rp__close(c.json);
     vb_series_free(&c.s);
     if (rc == VG_OK && (bad || !c.html || !c.json))
         rc = VG_EIO;
