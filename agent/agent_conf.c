@@ -11,7 +11,7 @@
 #include "log.h"
 #include "vg_error.h"
 
-#define AC(f) offsetof(vgd_conf, f)
+#define AC(f)    offsetof(vgd_conf, f)
 #define NO_FIELD ((size_t)-1)
 
 const vgd_conf_key vgd_conf_keys[] = {

@@ -58,14 +58,14 @@ typedef struct vgd_conf {
     uint32_t retry_max_s;        /* reconnect backoff cap */
     uint32_t max_buffered;       /* publishes buffered while disconnected */
     /* [spool] (and the uplink that drains it) */
-    uint64_t quota_bytes;   /* soft quota; 0 = none */
-    uint32_t commit_every;  /* sample batches per commit */
-    uint32_t commit_ms;     /* longest a batch stays uncommitted */
-    bool sync_full;         /* fsync every commit */
-    uint32_t uplink_items;  /* records per archive chunk */
-    uint32_t uplink_bytes;  /* payload bytes per archive chunk */
+    uint64_t quota_bytes;     /* soft quota; 0 = none */
+    uint32_t commit_every;    /* sample batches per commit */
+    uint32_t commit_ms;       /* longest a batch stays uncommitted */
+    bool sync_full;           /* fsync every commit */
+    uint32_t uplink_items;    /* records per archive chunk */
+    uint32_t uplink_bytes;    /* payload bytes per archive chunk */
     uint32_t uplink_inflight; /* chunks awaiting PUBACK */
-    uint64_t uplink_rate;   /* backfill bytes/s (token bucket); 0 = unlimited */
+    uint64_t uplink_rate;     /* backfill bytes/s (token bucket); 0 = unlimited */
     /* [action] */
     char command[VGD_STR_MAX];     /* shell command run on a trip; "" = none */
     uint32_t action_timeout_ms;    /* killed after this */

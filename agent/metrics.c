@@ -126,8 +126,7 @@ int vgd_metrics_render(const vgd_metrics *m, const char *d, char *buf, size_t ca
              (double)m->uplink_records);
     out__one(&o, "vigild_uplink_bytes_total", "counter", "archive bytes acknowledged", d,
              (double)m->uplink_bytes);
-    out__one(&o, "vigild_connects_total", "counter", "broker connections", d,
-             (double)m->connects);
+    out__one(&o, "vigild_connects_total", "counter", "broker connections", d, (double)m->connects);
     out__one(&o, "vigild_connected", "gauge", "1 while connected", d, m->connected);
     out__one(&o, "vigild_latched", "gauge", "1 while a trip is latched", d, m->latched);
     out__one(&o, "vigild_model_version", "gauge", "model version running", d,

@@ -22,35 +22,35 @@
 #define VGD_HIST_BUCKETS 12 /* latency buckets, plus +Inf */
 
 typedef struct vgd_metrics {
-    uint64_t batches_in;                   /* sample batches accepted */
-    uint64_t samples_in;                   /* samples scored */
-    uint64_t rejected[VG_ESTATUS_MAX];     /* batches/samples refused, by reason */
-    uint64_t alerts_raised;                /* alert edges up */
-    uint64_t alerts_cleared;               /* alert edges down */
-    uint64_t trips;                        /* trip decisions */
-    uint64_t resets_ok;                    /* resets that cleared the latch */
-    uint64_t resets_refused;               /* resets refused (cause active, bad) */
-    uint64_t actions_run;                  /* local actions started */
-    uint64_t actions_failed;               /* failed to start or exited non-zero */
-    uint64_t actions_killed;               /* killed at their timeout */
-    uint64_t models_applied;               /* bundles applied */
+    uint64_t batches_in;                      /* sample batches accepted */
+    uint64_t samples_in;                      /* samples scored */
+    uint64_t rejected[VG_ESTATUS_MAX];        /* batches/samples refused, by reason */
+    uint64_t alerts_raised;                   /* alert edges up */
+    uint64_t alerts_cleared;                  /* alert edges down */
+    uint64_t trips;                           /* trip decisions */
+    uint64_t resets_ok;                       /* resets that cleared the latch */
+    uint64_t resets_refused;                  /* resets refused (cause active, bad) */
+    uint64_t actions_run;                     /* local actions started */
+    uint64_t actions_failed;                  /* failed to start or exited non-zero */
+    uint64_t actions_killed;                  /* killed at their timeout */
+    uint64_t models_applied;                  /* bundles applied */
     uint64_t models_rejected[VG_ESTATUS_MAX]; /* bundles refused, by reason */
-    uint64_t spool_errors;                 /* spool appends/commits that failed */
-    uint64_t uplink_chunks;                /* archive chunks PUBACKed */
-    uint64_t uplink_records;               /* records in them */
-    uint64_t uplink_bytes;                 /* chunk bytes PUBACKed */
-    uint64_t connects;                     /* successful broker connections */
-    uint64_t hist[VGD_HIST_BUCKETS + 1];   /* per-batch processing latency */
-    double hist_sum_s;                     /* sum of observed latencies, s */
+    uint64_t spool_errors;                    /* spool appends/commits that failed */
+    uint64_t uplink_chunks;                   /* archive chunks PUBACKed */
+    uint64_t uplink_records;                  /* records in them */
+    uint64_t uplink_bytes;                    /* chunk bytes PUBACKed */
+    uint64_t connects;                        /* successful broker connections */
+    uint64_t hist[VGD_HIST_BUCKETS + 1];      /* per-batch processing latency */
+    double hist_sum_s;                        /* sum of observed latencies, s */
     /* gauges, refreshed by the daemon before rendering */
-    uint64_t spool_bytes;        /* database bytes (what the quota sees) */
-    uint64_t backlog;            /* unsent records */
-    uint64_t backlog_bytes;      /* their payload bytes */
-    uint64_t evicted_lost;       /* unsent samples batches evicted by quota */
-    double uplink_lag_s;         /* age of the oldest unsent record, s */
-    uint64_t model_version;      /* model running, 0 = none */
-    int connected;               /* 1 while connected to the broker */
-    int latched;                 /* 1 while a trip is latched */
+    uint64_t spool_bytes;   /* database bytes (what the quota sees) */
+    uint64_t backlog;       /* unsent records */
+    uint64_t backlog_bytes; /* their payload bytes */
+    uint64_t evicted_lost;  /* unsent samples batches evicted by quota */
+    double uplink_lag_s;    /* age of the oldest unsent record, s */
+    uint64_t model_version; /* model running, 0 = none */
+    int connected;          /* 1 while connected to the broker */
+    int latched;            /* 1 while a trip is latched */
 } vgd_metrics;
 
 /* Upper bounds of the latency buckets, in microseconds. */

@@ -88,8 +88,8 @@ int vgd_model_restore(vgd_model_mgr *mm, vg_engine *e)
     return rc;
 }
 
-int vgd_model_offer(vgd_model_mgr *mm, vg_engine *e, const uint8_t *buf, size_t len,
-                    int64_t now_us, vg_model_ack *ack)
+int vgd_model_offer(vgd_model_mgr *mm, vg_engine *e, const uint8_t *buf, size_t len, int64_t now_us,
+                    vg_model_ack *ack)
 {
     if (mm->last && len == mm->last_len && memcmp(buf, mm->last, len) == 0)
         return VG_EEXIST;

@@ -74,7 +74,7 @@ int vgd_model_reapply(vgd_model_mgr *mm, vg_engine *e);
  * byte-identical to the running one (a retained bundle seen again after a
  * reconnect) returns VG_EEXIST and leaves *ack untouched: there is nothing
  * to do and nothing to acknowledge. */
-int vgd_model_offer(vgd_model_mgr *mm, vg_engine *e, const uint8_t *buf, size_t len,
-                    int64_t now_us, vg_model_ack *ack);
+int vgd_model_offer(vgd_model_mgr *mm, vg_engine *e, const uint8_t *buf, size_t len, int64_t now_us,
+                    vg_model_ack *ack);
 
 #endif

@@ -19,30 +19,30 @@
 #define LINK_NSUB      3
 
 struct vgd_link {
-    MQTTAsync h;                          /* Paho client */
-    const vgd_conf *c;                    /* borrowed */
-    vgd_link_handlers hd;                 /* callbacks */
-    char uri[VGD_STR_MAX];                /* URI given to Paho (mqtts:// -> ssl://) */
-    char client_id[VG_DEVICE_MAX + 8];    /* "vigild-<dev>" */
-    char prefix[LINK_TOPIC_MAX - 32];     /* "ROOT/DEV/" (room for suffixes) */
-    char sub[LINK_NSUB][LINK_TOPIC_MAX];  /* subscriptions, by enum vgd_in */
-    char will_topic[LINK_TOPIC_MAX];      /* ROOT/DEV/status */
-    void *will;                           /* will payload (owned) */
-    size_t will_len;                      /* its length */
-    int tls;                              /* ssl:// or mqtts:// */
-    atomic_int connected;                 /* 1 while connected */
-    atomic_int ever_connected;            /* Paho reconnects by itself after */
-    atomic_int connecting;                /* a first connect is under way */
-    int64_t next_try_us;                  /* next first-connect attempt */
-    uint32_t backoff_s;                   /* current first-connect backoff */
+    MQTTAsync h;                         /* Paho client */
+    const vgd_conf *c;                   /* borrowed */
+    vgd_link_handlers hd;                /* callbacks */
+    char uri[VGD_STR_MAX];               /* URI given to Paho (mqtts:// -> ssl://) */
+    char client_id[VG_DEVICE_MAX + 8];   /* "vigild-<dev>" */
+    char prefix[LINK_TOPIC_MAX - 32];    /* "ROOT/DEV/" (room for suffixes) */
+    char sub[LINK_NSUB][LINK_TOPIC_MAX]; /* subscriptions, by enum vgd_in */
+    char will_topic[LINK_TOPIC_MAX];     /* ROOT/DEV/status */
+    void *will;                          /* will payload (owned) */
+    size_t will_len;                     /* its length */
+    int tls;                             /* ssl:// or mqtts:// */
+    atomic_int connected;                /* 1 while connected */
+    atomic_int ever_connected;           /* Paho reconnects by itself after */
+    atomic_int connecting;               /* a first connect is under way */
+    int64_t next_try_us;                 /* next first-connect attempt */
+    uint32_t backoff_s;                  /* current first-connect backoff */
 };
 
 static void link__on_lost(void *ctx, char *cause)
 {
     vgd_link *l = ctx;
     atomic_store(&l->connected, 0);
-    vgd_log(VGD_WARN, "connection to %s lost%s%s; reconnecting", l->c->broker,
-            cause ? ": " : "", cause ? cause : "");
+    vgd_log(VGD_WARN, "connection to %s lost%s%s; reconnecting", l->c->broker, cause ? ": " : "",
+            cause ? cause : "");
     l->hd.lost(l->hd.user);
 }
 

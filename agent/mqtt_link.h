@@ -41,8 +41,8 @@ typedef struct vgd_link_handlers {
     /* A message on one of our subscriptions (enum vgd_in); the payload is
      * valid during the call only. */
     void (*message)(void *user, int which, const void *buf, size_t len);
-    void (*connected)(void *user);          /* (re)connected and subscribing */
-    void (*lost)(void *user);               /* connection lost */
+    void (*connected)(void *user);                        /* (re)connected and subscribing */
+    void (*lost)(void *user);                             /* connection lost */
     void (*chunk_done)(void *user, vgd_chunk *c, int ok); /* archive outcome */
 } vgd_link_handlers;
 

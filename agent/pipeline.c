@@ -13,23 +13,23 @@
 #include "pipeline.h"
 #include "vg_error.h"
 
-#define PIPE_OUT_MAX   8192      /* encode buffer for alerts/shutdowns/acks */
-#define PIPE_BURST_US  10000000  /* one log line per reason per 10 s */
-#define PIPE_LATCH     "latched" /* latch file in the data dir */
+#define PIPE_OUT_MAX  8192      /* encode buffer for alerts/shutdowns/acks */
+#define PIPE_BURST_US 10000000  /* one log line per reason per 10 s */
+#define PIPE_LATCH    "latched" /* latch file in the data dir */
 
 struct vgd_pipeline {
-    vgd_pipeline_deps d;                /* borrowed dependencies */
-    vg_engine *eng;                     /* owned */
+    vgd_pipeline_deps d;                  /* borrowed dependencies */
+    vg_engine *eng;                       /* owned */
     vg_block block[VG_BATCH_MAX_CHANNEL]; /* decode target */
-    char latch_path[4096];              /* DATA_DIR/latched */
-    int64_t last_seq;                   /* last accepted batch seq, -1 none */
-    uint64_t cur_seq;                   /* seq of the batch being scored */
-    uint64_t next_seq[VG_SPOOL_NKIND];  /* next spool seq of alert/trip/model */
-    int latched;                        /* a trip is latched */
-    vg_shutdown latch;                  /* the latched trip's shutdown */
-    vgd_burst burst[VG_ESTATUS_MAX];    /* log suppression per reason */
-    vgd_burst spool_burst;              /* log suppression of spool errors */
-    uint8_t out[PIPE_OUT_MAX];          /* encode buffer */
+    char latch_path[4096];                /* DATA_DIR/latched */
+    int64_t last_seq;                     /* last accepted batch seq, -1 none */
+    uint64_t cur_seq;                     /* seq of the batch being scored */
+    uint64_t next_seq[VG_SPOOL_NKIND];    /* next spool seq of alert/trip/model */
+    int latched;                          /* a trip is latched */
+    vg_shutdown latch;                    /* the latched trip's shutdown */
+    vgd_burst burst[VG_ESTATUS_MAX];      /* log suppression per reason */
+    vgd_burst spool_burst;                /* log suppression of spool errors */
+    uint8_t out[PIPE_OUT_MAX];            /* encode buffer */
 };
 
 /* Monotonic microseconds (action deadlines). */
@@ -53,8 +53,8 @@ static int pipe__reject(vgd_pipeline *p, int rc, uint64_t n, int64_t now_us, con
 static int pipe__spool(vgd_pipeline *p, int kind, uint64_t seq, const void *buf, size_t len,
                        int64_t now_us)
 {
-    int rc = vg_spool_append(p->d.spool, kind, seq, vg_engine_model_version(p->eng), now_us, buf,
-                             len);
+    int rc =
+        vg_spool_append(p->d.spool, kind, seq, vg_engine_model_version(p->eng), now_us, buf, len);
     if (rc != VG_OK && rc != VG_EDUP) {
         p->d.metrics->spool_errors++;
         vgd_log_burst(&p->spool_burst, now_us, PIPE_BURST_US, VGD_ERR, "spool: %s",
@@ -68,8 +68,7 @@ static void pipe__publish(vgd_pipeline *p, const char *suffix, const void *buf, 
 {
     int rc = p->d.sink.publish(p->d.sink.user, suffix, buf, len, retain);
     if (rc != VG_OK)
-        vgd_log(VGD_WARN, "publish on %s failed: %s (kept in the spool)", suffix,
-                vg_strerror(rc));
+        vgd_log(VGD_WARN, "publish on %s failed: %s (kept in the spool)", suffix, vg_strerror(rc));
 }
 
 /* An alert edge on channel c: encode, spool, publish. */
@@ -100,8 +99,8 @@ static void pipe__alert(vgd_pipeline *p, const vg_channel *c, const vg_verdict *
 }
 
 /* Fills the shutdown for a trip of channel c decided at t_us. */
-static void pipe__shutdown(vgd_pipeline *p, const vg_channel *c, const vg_verdict *v,
-                           int64_t t_us, vg_shutdown *sd)
+static void pipe__shutdown(vgd_pipeline *p, const vg_channel *c, const vg_verdict *v, int64_t t_us,
+                           vg_shutdown *sd)
 {
     memset(sd, 0, sizeof(*sd));
     snprintf(sd->device, sizeof sd->device, "%s", p->d.device);
@@ -163,8 +162,7 @@ static void pipe__verdict(vgd_pipeline *p, const vg_channel *c, const vg_verdict
 }
 
 /* Scores every sample of block b; returns the samples accepted. */
-static uint64_t pipe__block(vgd_pipeline *p, const vg_samples *s, const vg_block *b,
-                            int64_t now_us)
+static uint64_t pipe__block(vgd_pipeline *p, const vg_samples *s, const vg_block *b, int64_t now_us)
 {
     vg_channel *c;
     int rc = vg_engine_lookup(p->eng, b->name, b->name_len, &c);
@@ -317,9 +315,8 @@ vgd_pipeline *vgd_pipeline_create(const vgd_pipeline_deps *d, int *rc)
     }
     p->d = *d;
     p->eng = vg_engine_create(d->engine, rc);
-    if (p->eng &&
-        snprintf(p->latch_path, sizeof p->latch_path, "%s/%s", d->data_dir, PIPE_LATCH) >=
-            (int)sizeof p->latch_path)
+    if (p->eng && snprintf(p->latch_path, sizeof p->latch_path, "%s/%s", d->data_dir, PIPE_LATCH) >=
+                      (int)sizeof p->latch_path)
         *rc = VG_EINVAL;
     else if (p->eng)
         *rc = pipe__restore(p);

@@ -60,14 +60,14 @@ typedef struct vgd_pipeline vgd_pipeline;
 
 /* What the pipeline needs; every pointer is borrowed and must outlive it. */
 typedef struct vgd_pipeline_deps {
-    const char *device;            /* our device id */
-    const char *data_dir;          /* for the latch file */
+    const char *device;             /* our device id */
+    const char *data_dir;           /* for the latch file */
     const vg_engine_config *engine; /* copied by vg_engine_create */
-    vg_spool *spool;               /* durable spool */
-    vgd_model_mgr *models;         /* bundle verification and persistence */
-    vgd_action *action;            /* local trip action */
-    vgd_metrics *metrics;          /* counters it updates */
-    vgd_sink sink;                 /* outgoing messages */
+    vg_spool *spool;                /* durable spool */
+    vgd_model_mgr *models;          /* bundle verification and persistence */
+    vgd_action *action;             /* local trip action */
+    vgd_metrics *metrics;           /* counters it updates */
+    vgd_sink sink;                  /* outgoing messages */
 } vgd_pipeline_deps;
 
 /* Creates the pipeline: the engine, the last good model restored, the

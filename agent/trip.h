@@ -39,11 +39,11 @@ typedef struct vgd_action_result {
 } vgd_action_result;
 
 typedef struct vgd_action {
-    const char *command;     /* shell command or "" (not owned, must outlive) */
-    const char *sysfs_path;  /* file to write or "" (not owned) */
-    const char *sysfs_value; /* what to write (not owned) */
-    uint32_t timeout_ms;     /* kill after this */
-    pid_t pid[VGD_ACTION_SLOTS];       /* running commands (process group ids), 0 = free */
+    const char *command;                /* shell command or "" (not owned, must outlive) */
+    const char *sysfs_path;             /* file to write or "" (not owned) */
+    const char *sysfs_value;            /* what to write (not owned) */
+    uint32_t timeout_ms;                /* kill after this */
+    pid_t pid[VGD_ACTION_SLOTS];        /* running commands (process group ids), 0 = free */
     int64_t deadline[VGD_ACTION_SLOTS]; /* their kill times, us (CLOCK_MONOTONIC) */
 } vgd_action;
 

@@ -13,20 +13,20 @@
 #define UPLINK_HDR_OVERHEAD  256 /* CBOR bytes of the chunk header */
 
 struct vgd_uplink {
-    vgd_uplink_opts o;     /* options (device borrowed) */
-    vg_spool *spool;       /* borrowed */
-    vgd_metrics *m;        /* borrowed */
-    vg_spool_item *items;  /* next_batch target, max_items entries */
-    uint8_t *buf;          /* encode buffer */
-    size_t cap;            /* its size */
-    uint64_t chunk_seq;    /* chunks sent, for logs and the chunk header */
-    uint64_t gen;          /* connection generation */
-    uint32_t inflight;     /* chunks of this generation awaiting PUBACK */
-    uint32_t nonsample;    /* alerts/trips/model records among them */
-    double tokens;         /* token bucket, bytes */
-    int64_t refill_us;     /* last refill time */
-    vgd_chunk *chunks;     /* every outstanding context */
-    vgd_burst burst;       /* log suppression */
+    vgd_uplink_opts o;    /* options (device borrowed) */
+    vg_spool *spool;      /* borrowed */
+    vgd_metrics *m;       /* borrowed */
+    vg_spool_item *items; /* next_batch target, max_items entries */
+    uint8_t *buf;         /* encode buffer */
+    size_t cap;           /* its size */
+    uint64_t chunk_seq;   /* chunks sent, for logs and the chunk header */
+    uint64_t gen;         /* connection generation */
+    uint32_t inflight;    /* chunks of this generation awaiting PUBACK */
+    uint32_t nonsample;   /* alerts/trips/model records among them */
+    double tokens;        /* token bucket, bytes */
+    int64_t refill_us;    /* last refill time */
+    vgd_chunk *chunks;    /* every outstanding context */
+    vgd_burst burst;      /* log suppression */
 };
 
 vgd_uplink *vgd_uplink_create(const vgd_uplink_opts *o, vg_spool *spool, vgd_metrics *m)

@@ -45,9 +45,9 @@
 #include "uplink.h"
 #include "vg_error.h"
 
-#define MAIN_WAKE_US   10000   /* longest sleep of the main loop */
-#define MAIN_QUOTA_US  1000000 /* quota enforcement period */
-#define MAIN_STATUS_MAX 8192   /* encoded status */
+#define MAIN_WAKE_US    10000   /* longest sleep of the main loop */
+#define MAIN_QUOTA_US   1000000 /* quota enforcement period */
+#define MAIN_STATUS_MAX 8192    /* encoded status */
 
 static volatile sig_atomic_t sig_stop; /* SIGTERM / SIGINT seen */
 static volatile sig_atomic_t sig_hup;  /* SIGHUP seen */
@@ -65,13 +65,13 @@ struct outmsg {
 };
 
 struct daemon {
-    pthread_mutex_t lock; /* guards everything below */
+    pthread_mutex_t lock;  /* guards everything below */
     pthread_t main_thread; /* the thread that runs main__loop */
     struct outmsg *out;    /* queued by the main thread */
     size_t nout, out_cap;  /* entries used / allocated */
-    pthread_cond_t wake;  /* work for the main loop */
-    vgd_conf *conf;       /* settings (reloadable parts updated in place) */
-    int argc;             /* for SIGHUP reloads */
+    pthread_cond_t wake;   /* work for the main loop */
+    vgd_conf *conf;        /* settings (reloadable parts updated in place) */
+    int argc;              /* for SIGHUP reloads */
     char **argv;
     vg_spool *spool;
     vgd_model_mgr models;
@@ -80,8 +80,8 @@ struct daemon {
     vgd_pipeline *pipe;
     vgd_uplink *up;
     vgd_link *link;
-    int just_connected;    /* connected callback seen, main loop to greet */
-    int64_t next_tick;     /* monotonic deadlines, us */
+    int just_connected; /* connected callback seen, main loop to greet */
+    int64_t next_tick;  /* monotonic deadlines, us */
     int64_t next_status;
     int64_t next_metrics;
     int64_t next_quota;
@@ -275,8 +275,9 @@ static void main__quota(struct daemon *d)
     vg_spool_evicted ev = {0};
     int rc = vg_spool_enforce_quota(d->spool, &ev);
     if (ev.lost_samples)
-        vgd_log(VGD_WARN, "spool quota: evicted %" PRIu64 " unsent sample batches (%" PRIu64
-                          " bytes) - data lost",
+        vgd_log(VGD_WARN,
+                "spool quota: evicted %" PRIu64 " unsent sample batches (%" PRIu64
+                " bytes) - data lost",
                 ev.lost_samples, ev.lost_bytes);
     if (rc != VG_OK && rc != VG_ENOSPC)
         vgd_log(VGD_ERR, "spool quota: %s", vg_spool_errmsg(d->spool));

@@ -179,8 +179,8 @@ static void tool__decode_one(const char *topic, const uint8_t *b, size_t n)
         printf("alert %s %s %s %.3f %" PRIu64 "\n", al.raised ? "raised" : "cleared", al.channel,
                vg_detector_name(al.detector), al.score, al.model_version);
     else if (ENDS("/model/ack") && vg_model_ack_decode(b, n, &ack) == VG_OK)
-        printf("ack %u %" PRIu64 " %" PRIu64 " %s\n", ack.applied, ack.version,
-               ack.running_version, ack.reason);
+        printf("ack %u %" PRIu64 " %" PRIu64 " %s\n", ack.applied, ack.version, ack.running_version,
+               ack.reason);
     else if (ENDS("/status") && vg_status_decode(b, n, &st) == VG_OK)
         printf("status %u %u %" PRIu64 "\n", st.online, st.latched, st.model_version);
     else if (ENDS("/archive"))
