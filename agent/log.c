@@ -56,6 +56,9 @@ void vgd_log_set_level(int level)
 
 /* Formats and writes one line; the level is already checked. */
 static void log__write(int level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void log__write(int level, const char *fmt, va_list ap)
 {
     char line[LOG_LINE_MAX];
     if (log_syslog) {
