@@ -15,7 +15,7 @@
  * runs the stale watchdog every tick_ms (wall clock: the trip path needs no
  * broker, so a silent critical sensor trips with the network down), reaps
  * trip actions and enforces their timeout, commits the spool when
- * commit_ms are due, enforces the quota once a second, pumps the uplink,
+ * commit_ms are due, enforces the quota every 100 ms, pumps the uplink,
  * publishes the status heartbeat and writes the metrics file.
  *
  * Signals: SIGTERM/SIGINT stop (spool committed, status "offline"
@@ -497,12 +497,15 @@ static void main__close(struct daemon *d)
         main__flush(d, q, n);
         free(q);
         vgd_link_destroy(d->link, 2000);
+        d->link = NULL;
     }
     vgd_action_result r = {0};
     while (vgd_action_poll(&d->action, main__clock(CLOCK_MONOTONIC), &r) > 0) {
         struct timespec ts = {0, 10000000};
         nanosleep(&ts, NULL);
     }
+    if (d->spool)
+        main__quota(d);
     if (d->conf->metrics_file[0] && d->pipe) {
         main__gauges(d, main__clock(CLOCK_REALTIME));
         vgd_metrics_write_file(&d->met, d->conf->device, d->conf->metrics_file);

@@ -40,14 +40,13 @@ kill -0 "$VGD_PID" || vg_fail "vigild died on SIGHUP"
 vg_stop_pid "$VGD_PID" 5
 
 dec=$(vgd_decode all)
-echo "$dec" | grep -q "^shutdown 1 temp limit" || vg_fail "no retained shutdown for sim-1"
-echo "$dec" | grep -q "^status 1 1" || vg_fail "no latched status"
+grep -q "^shutdown 1 temp limit" <<<"$dec" || vg_fail "no retained shutdown for sim-1"
+grep -q "^status 1 1" <<<"$dec" || vg_fail "no latched status"
 n_sp_raised=$(grep -c "sim-3/alerts" "$VG_TMP/all-sub.out" || true)
 [ "$n_sp_raised" -ge 2 ] || vg_fail "spikes raised no alert pair on sim-3 ($n_sp_raised)"
-"$VGD_TOOL" decode < <(grep "sim-3/alerts" "$VG_TMP/all-sub.out") | grep -q "^alert raised temp" ||
-    vg_fail "no raised temp alert on sim-3"
-"$VGD_TOOL" decode < <(grep "sim-3/alerts" "$VG_TMP/all-sub.out") | grep -q "^alert cleared temp" ||
-    vg_fail "no cleared temp alert on sim-3"
+sp=$("$VGD_TOOL" decode < <(grep "sim-3/alerts" "$VG_TMP/all-sub.out"))
+grep -q "^alert raised temp" <<<"$sp" || vg_fail "no raised temp alert on sim-3"
+grep -q "^alert cleared temp" <<<"$sp" || vg_fail "no cleared temp alert on sim-3"
 grep -q "sim-3/cmd/shutdown" "$VG_TMP/all-sub.out" && vg_fail "a shutdown was published for spikes"
 # the archive carries every batch of sim-3 (440 samples per channel / 10 = 44 batches)
 narch=$("$VGD_TOOL" decode < <(grep "sim-3/archive" "$VG_TMP/all-sub.out") |

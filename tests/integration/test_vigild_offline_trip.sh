@@ -37,6 +37,7 @@ vgd_wait_for 15 grep -q "vigild_connects_total{device=\"dev-s\"} 2" "$VG_TMP/d.p
     vg_fail "vigild did not reconnect"
 ret=$(timeout 5 mosquitto_sub -p "$VG_BROKER_PORT" -h 127.0.0.1 -t "$T/cmd/shutdown" -C 1 -W 4 \
     -F '%t %x' 2>/dev/null || true)
-echo "$ret" | "$VGD_TOOL" decode | grep -q "^shutdown 1 temp stale" ||
+dec=$("$VGD_TOOL" decode <<<"$ret")
+grep -q "^shutdown 1 temp stale" <<<"$dec" ||
     vg_fail "retained shutdown not delivered after reconnect: '$ret'"
 vg_log "PASS"

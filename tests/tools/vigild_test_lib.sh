@@ -69,7 +69,7 @@ vgd_now_us() {
 
 # vgd_wait_decoded NAME REGEX SECS : waits until a decoded line matches.
 vgd__decoded_has() {
-    vgd_decode "$1" | grep -Eq "$2"
+    vgd_decode "$1" | grep -E "$2" >/dev/null # not -q: no SIGPIPE under pipefail
 }
 vgd_wait_decoded() {
     vgd_wait_for "$3" vgd__decoded_has "$1" "$2"
