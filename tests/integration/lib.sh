@@ -275,3 +275,118 @@ vg_listen() {
 }
 
 [ -x "$VG_SIM" ] || vg_fail "no vigil-sim at $VG_SIM (build first)"
+
+# ------------------------------------------------ secure broker (TLS, ACL) --
+# For tests/integration/test_security_*.sh.  A private PKI made with openssl
+# in $VG_TMP/pki, users with passwords and client certificates, and a
+# mosquitto started from deploy/mosquitto/mosquitto.conf itself with only
+# its "[test rewrites]" lines (port, paths, log destination) changed; the
+# ACL is deploy/mosquitto/acl, unchanged.
+#
+#   vg_pki_ca NAME                 CA $VG_PKI/NAME.pem / NAME.key
+#   vg_pki_cert CA NAME CN [SAN]   leaf certificate NAME.pem / NAME.key
+#                                  signed by CA (SAN: server certificate)
+#   vg_secure_user NAME            user NAME: password $VG_PKI/NAME.pass and
+#                                  a client certificate (CN=NAME) from "ca"
+#   vg_secure_broker_start         mosquitto with the deploy config on a free
+#                                  port; $VG_BROKER_URI=ssl://127.0.0.1:PORT
+#   vg_tls_pub USER ARGS...        mosquitto_pub as USER (TLS, cert, password)
+#   vg_tls_sub USER ARGS...        mosquitto_sub likewise
+VG_PKI=$VG_TMP/pki
+VG_DEPLOY_MQ=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../deploy/mosquitto" 2>/dev/null && pwd || true)
+
+vg_pki_ca() {
+    mkdir -p "$VG_PKI"
+    openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout "$VG_PKI/$1.key" -out "$VG_PKI/$1.pem" -days 2 -subj "/CN=vigil test $1" \
+        2>>"$VG_PKI/openssl.log" || vg_fail "openssl: cannot make CA $1"
+}
+
+vg_pki_cert() {
+    local ca=$1 name=$2 cn=$3 san=${4:-}
+    printf 'basicConstraints=CA:FALSE\n' >"$VG_PKI/$name.ext"
+    if [ -n "$san" ]; then
+        printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$san" >>"$VG_PKI/$name.ext"
+    else
+        printf 'extendedKeyUsage=clientAuth\n' >>"$VG_PKI/$name.ext"
+    fi
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout "$VG_PKI/$name.key" -out "$VG_PKI/$name.csr" -subj "/CN=$cn" \
+        2>>"$VG_PKI/openssl.log" &&
+        openssl x509 -req -in "$VG_PKI/$name.csr" -CA "$VG_PKI/$ca.pem" -CAkey "$VG_PKI/$ca.key" \
+            -CAcreateserial -out "$VG_PKI/$name.pem" -days 2 -extfile "$VG_PKI/$name.ext" \
+            2>>"$VG_PKI/openssl.log" || vg_fail "openssl: cannot make certificate $name"
+}
+
+vg_secure_user() {
+    local name=$1
+    [ -f "$VG_PKI/ca.pem" ] || vg_pki_ca ca
+    head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$VG_PKI/$name.pass"
+    if [ -f "$VG_PKI/passwd" ]; then
+        mosquitto_passwd -b "$VG_PKI/passwd" "$name" "$(cat "$VG_PKI/$name.pass")"
+    else
+        mosquitto_passwd -c -b "$VG_PKI/passwd" "$name" "$(cat "$VG_PKI/$name.pass")"
+    fi || vg_fail "mosquitto_passwd failed for $name"
+    vg_pki_cert ca "$name" "$name"
+}
+
+# Writes the test config for port $1 from the deploy config: every
+# "[test rewrites]" key must be found exactly once, so a changed deploy file
+# fails the test loudly instead of testing something else.
+vg__secure_conf() {
+    local port=$1 src=$VG_DEPLOY_MQ/mosquitto.conf
+    [ -f "$src" ] && [ -f "$VG_DEPLOY_MQ/acl" ] || vg_fail "no deploy/mosquitto/{mosquitto.conf,acl}"
+    mkdir -p "$VG_TMP/broker"
+    chmod 600 "$VG_PKI/passwd"
+    awk -v port="$port" -v pki="$VG_PKI" -v acl="$VG_DEPLOY_MQ/acl" -v state="$VG_TMP/broker/" '
+        BEGIN { want["listener"]; want["persistence_location"]; want["log_dest"]
+                want["cafile"]; want["certfile"]; want["keyfile"]
+                want["password_file"]; want["acl_file"] }
+        $1 == "listener"             { seen[$1]++; print "listener " port " 127.0.0.1"; next }
+        $1 == "persistence_location" { seen[$1]++; print $1 " " state; next }
+        $1 == "log_dest"             { seen[$1]++; print "log_dest stderr"; next }
+        $1 == "cafile"               { seen[$1]++; print $1 " " pki "/ca.pem"; next }
+        $1 == "certfile"             { seen[$1]++; print $1 " " pki "/server.pem"; next }
+        $1 == "keyfile"              { seen[$1]++; print $1 " " pki "/server.key"; next }
+        $1 == "password_file"        { seen[$1]++; print $1 " " pki "/passwd"; next }
+        $1 == "acl_file"             { seen[$1]++; print $1 " " acl; next }
+        { print }
+        END { for (k in want) if (seen[k] != 1) { print "deploy config: " k " seen " seen[k]+0 " times" > "/dev/stderr"; bad = 1 }
+              exit bad }
+    ' "$src" >"$VG_BROKER_CONF" || vg_fail "cannot derive the test config from $src"
+    {
+        echo "log_type information"
+        echo "user $(id -un)"
+    } >>"$VG_BROKER_CONF"
+}
+
+vg_secure_broker_start() {
+    local try port
+    command -v mosquitto >/dev/null || vg_fail "mosquitto is not installed"
+    [ -f "$VG_PKI/passwd" ] || vg_fail "vg_secure_user first"
+    [ -f "$VG_PKI/server.pem" ] || vg_pki_cert ca server localhost "IP:127.0.0.1,DNS:localhost"
+    VG_BROKER_CONF=$VG_TMP/mosquitto.conf
+    for ((try = 0; try < 20; try++)); do
+        port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+        vg_port_open "$port" && continue
+        VG_BROKER_PORT=$port
+        vg__secure_conf "$port"
+        if vg__broker_launch; then
+            VG_BROKER_URI=ssl://127.0.0.1:$port
+            export VG_BROKER_URI VG_BROKER_PORT
+            vg_log "secure mosquitto pid $VG_BROKER_PID on 127.0.0.1:$port (deploy config)"
+            return 0
+        fi
+    done
+    vg_fail "could not start the secure mosquitto (see $VG_TMP/broker.log)"
+}
+
+vg__tls_client() {
+    local prog=$1 user=$2
+    shift 2
+    "$prog" -h 127.0.0.1 -p "$VG_BROKER_PORT" --cafile "$VG_PKI/ca.pem" \
+        --cert "$VG_PKI/$user.pem" --key "$VG_PKI/$user.key" \
+        -u "$user" -P "$(cat "$VG_PKI/$user.pass")" "$@"
+}
+vg_tls_pub() { vg__tls_client mosquitto_pub "$@"; }
+vg_tls_sub() { vg__tls_client mosquitto_sub "$@"; }
