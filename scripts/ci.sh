@@ -287,7 +287,7 @@ stage_fuzz() {
 declare -A RESULT=() DURATION=()
 
 packages_for_stages() {
-    local s pkgs=("${VG_PKGS_BUILD[@]}")
+    local s pkgs=("${VG_PKGS_BUILD[@]}" "${VG_PKGS_TEST[@]}")
     for s in "${STAGES[@]}"; do
         case $s in
         format | clang | sanitize | fuzz) pkgs+=("${VG_PKGS_CLANG[@]}") ;;

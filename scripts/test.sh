@@ -80,7 +80,7 @@ run_ctest() {
 }
 
 run_default() {
-    vg_need_packages "${VG_PKGS_BUILD[@]}"
+    vg_need_packages "${VG_PKGS_BUILD[@]}" "${VG_PKGS_TEST[@]}"
     vg_build "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIGIL_TESTS=ON \
         -DVIGIL_FUZZ=OFF || vg_die "build failed"
     local rc=0

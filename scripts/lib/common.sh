@@ -7,7 +7,8 @@
 #   vg_section TITLE                          a visible heading between stages
 #   vg_need_packages PKG...                   apt-get install the missing ones (PKG may be
 #                                             name:arch; the foreign arch is added first)
-#   VG_PKGS_BUILD, VG_PKGS_CLANG, VG_PKGS_CROSS_ARM64   the package lists, by purpose
+#   VG_PKGS_BUILD, VG_PKGS_TEST, VG_PKGS_CLANG, VG_PKGS_CROSS_ARM64
+#                                             the package lists, by purpose
 #   vg_build DIR [CMAKE_ARGS...]              configure $VG_ROOT into DIR and build it
 #   vg_jobs                                   parallel jobs: $VG_JOBS or nproc
 #   vg_now                                    seconds since the epoch
@@ -60,6 +61,10 @@ vg_jobs() {
 VG_PKGS_BUILD=(cmake make build-essential pkg-config git
     libcbor-dev libsodium-dev libsqlite3-dev libpaho-mqtt-dev libinih-dev
     libcunit1-dev mosquitto mosquitto-clients)
+# Tools the integration tests call (sqlite3 and xxd to inspect spools and
+# payloads, python3 for small checks, openssl for the test PKI, pkill).
+# shellcheck disable=SC2034
+VG_PKGS_TEST=(sqlite3 xxd python3 openssl procps)
 # shellcheck disable=SC2034
 VG_PKGS_CLANG=(clang libclang-rt-14-dev clang-format)
 # shellcheck disable=SC2034
