@@ -34,6 +34,11 @@ broker_says() {
     grep -c -E "$1" "$VG_TMP/broker.log" || true
 }
 
+# broker_said REGEX N : true once more than N broker log lines match
+broker_said() {
+    [ "$(broker_says "$1")" -gt "$2" ]
+}
+
 # refused WHAT BROKER_REGEX ARGS... : a mosquitto_sub with these TLS/auth
 # args must fail to connect (non-zero, nothing received) and the broker must
 # log why (BROKER_REGEX, one more line than before)
@@ -45,7 +50,7 @@ refused() {
         -C 1 -W 4 "$@" >"$VG_TMP/probe.out" 2>"$VG_TMP/probe.err" || rc=$?
     [ "$rc" -ne 0 ] && [ ! -s "$VG_TMP/probe.out" ] ||
         vg_fail "$what was not refused (rc $rc): $(cat "$VG_TMP/probe.out" "$VG_TMP/probe.err")"
-    vgd_wait_for 3 test "$(broker_says "$why")" -gt "$before" ||
+    vgd_wait_for 3 broker_said "$why" "$before" ||
         vg_fail "$what: the broker did not log '$why'"
     vg_log "refused as expected, $what: client '$(head -1 "$VG_TMP/probe.err")', broker '$why'"
 }

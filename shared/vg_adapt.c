@@ -1,0 +1,111 @@
+/*
+ * vg_adapt.c - adaptive baseline, two surprise components and their
+ * self-calibration (see vg_adapt.h for the design).
+ *
+ * Warm-up: the first sample sets the level; the residual sigma is the mean
+ * |residual| of the warm-up samples; the calibrators start from the values
+ * of a Gaussian channel (|z|: mean 0.8, variance 0.36; ln EWMA z^2: mean
+ * -0.1, variance 0.25) and learn the channel's own from then on.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "vg_adapt.h"
+
+#define ADAPT_ABS_TO_SIGMA 1.2533141373155003 /* sqrt(pi / 2) */
+#define ADAPT_SHIFT_Z      5.0
+#define ADAPT_CLIP_Z       4.0
+#define ADAPT_MAX_RATIO    4.0
+
+void vg_adapt_params_init(vg_adapt_params *p)
+{
+    p->alpha = 0.3;
+    p->beta = 0.02;
+    p->a_scale = 0.01;
+    p->a_var = 0.1;
+    p->a_cal = 0.002;
+    p->z_cal = 6.0;
+    p->warmup = 64;
+    p->shift_n = 3;
+}
+
+void vg_adapt_init(vg_adapt *a)
+{
+    memset(a, 0, sizeof(*a));
+}
+
+/* Standardised deviation of s from calibrator k, then learns s (clipped). */
+static double adapt__calibrate(vg_adapt *a, const vg_adapt_params *p, int k, double s,
+                               int two_sided)
+{
+    double d = s - a->m[k], sd = sqrt(a->v[k]);
+    double c = d / sd;
+    double lim = 6.0 * sd;
+    double dc = d > lim ? lim : d < -lim ? -lim : d;
+    a->m[k] += p->a_cal * dc;
+    a->v[k] += p->a_cal * (dc * dc - a->v[k]);
+    if (a->v[k] < 1e-4)
+        a->v[k] = 1e-4;
+    return two_sided ? fabs(c) : c;
+}
+
+/* Warm-up step: learn level, trend and sigma without scoring. */
+static void adapt__warm(vg_adapt *a, const vg_adapt_params *p, double x)
+{
+    if (a->n == 0) {
+        a->lvl = x;
+        a->n = 1;
+        return;
+    }
+    double r = x - (a->lvl + a->trd);
+    a->sigma += (fabs(r) * ADAPT_ABS_TO_SIGMA - a->sigma) / (double)a->n;
+    double l0 = a->lvl;
+    a->lvl = a->lvl + a->trd + p->alpha * r;
+    a->trd += p->beta * (a->lvl - l0 - a->trd);
+    if (++a->n == p->warmup) {
+        double floor = 1e-9 * (fabs(a->lvl) > 1 ? fabs(a->lvl) : 1);
+        a->sigma = a->sigma > floor ? a->sigma : floor;
+        a->vs = 1.0;
+        a->m[0] = 0.8, a->v[0] = 0.36;
+        a->m[1] = -0.1, a->v[1] = 0.25;
+    }
+}
+
+/* Baseline update with residual r (clipped unless restarting). */
+static void adapt__learn(vg_adapt *a, const vg_adapt_params *p, double x, double r)
+{
+    double lim = ADAPT_CLIP_Z * a->sigma, ar = fabs(r);
+    a->over = ar > ADAPT_SHIFT_Z * a->sigma ? a->over + 1 : 0;
+    if (a->over >= p->shift_n) { /* change point: the new level is normal */
+        a->lvl = x;
+        a->trd = 0;
+        a->over = 0;
+        return;
+    }
+    double rc = r > lim ? lim : r < -lim ? -lim : r;
+    double l0 = a->lvl;
+    a->lvl = a->lvl + a->trd + p->alpha * rc;
+    a->trd += p->beta * (a->lvl - l0 - a->trd);
+    a->sigma += p->a_scale * ((ar < lim ? ar : lim) * ADAPT_ABS_TO_SIGMA - a->sigma);
+    double floor = 1e-9 * (fabs(a->lvl) > 1 ? fabs(a->lvl) : 1);
+    if (a->sigma < floor)
+        a->sigma = floor;
+}
+
+double vg_adapt_step(vg_adapt *a, const vg_adapt_params *p, double x)
+{
+    if (a->n < p->warmup) {
+        adapt__warm(a, p, x);
+        return 0.0;
+    }
+    double r = x - (a->lvl + a->trd);
+    double z = r / a->sigma, z2 = z * z;
+    a->vs += p->a_var * ((z2 < 100.0 ? z2 : 100.0) - a->vs);
+    double c0 = adapt__calibrate(a, p, 0, fabs(z), 0);
+    double c1 = adapt__calibrate(a, p, 1, log(a->vs + 1e-4), 1);
+    adapt__learn(a, p, x, r);
+    a->which = c1 > c0;
+    double c = c1 > c0 ? c1 : c0;
+    double ratio = c / p->z_cal;
+    return ratio < 0 ? 0 : ratio > ADAPT_MAX_RATIO ? ADAPT_MAX_RATIO : ratio;
+}

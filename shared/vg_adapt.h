@@ -1,0 +1,70 @@
+/*
+ * vg_adapt.h - the adaptive, calibrated statistical detector of a channel.
+ *
+ * Where the robust z-score, EWMA and CUSUM of vg_detect measure distance
+ * from a fixed (fitted or window) reference, this detector follows the
+ * signal and asks how surprising each sample is *for this channel*:
+ *
+ *   baseline   Holt's double exponential smoothing (level + trend) predicts
+ *              the next value; it follows level shifts, trends and smooth
+ *              daily or weekly cycles.  The residual r = x - prediction is
+ *              scaled by an exponentially weighted mean |r| (a robust
+ *              sigma); updates use r clipped to +-4 sigma, so one spike
+ *              does not drag the baseline.  After `shift_n` consecutive
+ *              residuals beyond 5 sigma the baseline restarts at the new
+ *              value (a change point: the new regime becomes normal).
+ *   components  (1) |z| = |r| / sigma: spikes, steps, stuck-at-zero;
+ *              (2) ln of a short EWMA of z^2 (clipped at 100): variance
+ *              changes up or down, stuck and quantised-to-flat sensors, and
+ *              period changes (a faster cycle leaves larger residuals).
+ *   calibration  each component's value s is standardised against its own
+ *              long-run distribution (EWMA mean m and variance v of s,
+ *              updated with s clipped to m + 6 sd): c = (s - m) / sd.  The
+ *              output ratio is max(c) / z_cal, capped at 4, so 1 means "as
+ *              rare as a z_cal-sigma event of this channel's own history" on
+ *              every channel: one threshold serves the fleet.  Under a
+ *              Gaussian reading of c, ratio 1 is a one-sided tail
+ *              probability Q(z_cal).
+ *
+ * Cost: O(1) per sample - about 30 flops, one log and one sqrt; state 96
+ * bytes per channel, no allocation.
+ */
+#ifndef VG_ADAPT_H
+#define VG_ADAPT_H
+
+#include <stdint.h>
+
+/* Parameters (fleet-wide defaults; see vg_adapt_params_init). */
+typedef struct vg_adapt_params {
+    double alpha;    /* Holt level smoothing (0.3) */
+    double beta;     /* Holt trend smoothing (0.02) */
+    double a_scale;  /* rate of the residual-sigma EWMA (0.01) */
+    double a_var;    /* rate of the short EWMA of z^2 (0.1) */
+    double a_cal;    /* rate of the calibration EWMAs (0.002) */
+    double z_cal;    /* calibrated deviation at which the ratio is 1 */
+    uint32_t warmup; /* samples before anything is scored (64) */
+    uint32_t shift_n; /* consecutive > 5 sigma residuals that restart (3) */
+} vg_adapt_params;
+
+/* Fills *p with the defaults. */
+void vg_adapt_params_init(vg_adapt_params *p);
+
+/* Running state of one channel (zeroed = no sample seen). */
+typedef struct vg_adapt {
+    double lvl, trd;  /* Holt level and trend */
+    double sigma;     /* robust residual scale (> 0 once warm) */
+    double vs;        /* short EWMA of clipped z^2 */
+    double m[2], v[2]; /* calibration mean and variance per component */
+    uint32_t n;       /* samples seen */
+    uint32_t over;    /* consecutive residuals beyond 5 sigma */
+    uint8_t which;    /* component of the last nonzero ratio: 0 |z|, 1 var */
+} vg_adapt;
+
+/* Resets *a to "no sample seen". */
+void vg_adapt_init(vg_adapt *a);
+
+/* Scores finite sample x and learns from it; returns the calibrated ratio
+ * in [0, 4] (0 during warm-up), and sets a->which.  O(1). */
+double vg_adapt_step(vg_adapt *a, const vg_adapt_params *p, double x);
+
+#endif
