@@ -81,4 +81,23 @@ rc=0
 "$CTL" tail --broker "tcp://127.0.0.1:$port" --count 1 2>"$VG_TMP/unreach.err" || rc=$?
 vg_assert_eq 3 "$rc" "exit code for an unreachable broker"
 grep -q unreachable "$VG_TMP/unreach.err" || vg_fail "message: $(cat "$VG_TMP/unreach.err")"
+
+# refused credentials: exit 4; the password from $VIGIL_PASSWORD works
+mkdir -p "$VG_TMP/auth"
+mosquitto_passwd -b -c "$VG_TMP/auth/pw" alice s3cret
+aport=$((port + 1))
+while vg_port_open "$aport"; do aport=$((aport + 1)); done
+printf 'listener %s 127.0.0.1\nallow_anonymous false\npassword_file %s\nuser %s\n' \
+    "$aport" "$VG_TMP/auth/pw" "$(id -un)" >"$VG_TMP/auth/m.conf"
+vg_bg auth-broker mosquitto -c "$VG_TMP/auth/m.conf"
+vg_wait_port "$aport" 5 || vg_fail "second broker did not start"
+rc=0
+"$CTL" tail --broker "tcp://127.0.0.1:$aport" --username alice --password nope --count 1 \
+    2>"$VG_TMP/auth.err" || rc=$?
+vg_assert_eq 4 "$rc" "exit code for refused credentials"
+grep -q "refused the connection" "$VG_TMP/auth.err" || vg_fail "message: $(cat "$VG_TMP/auth.err")"
+rc=0
+VIGIL_PASSWORD=s3cret "$CTL" tail --broker "tcp://127.0.0.1:$aport" --username alice --wait 0.5 ||
+    rc=$?
+vg_assert_eq 0 "$rc" "password from VIGIL_PASSWORD"
 vg_log "PASS"
