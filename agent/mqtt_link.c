@@ -1,7 +1,9 @@
 /*
- * mqtt_link.c - the Paho MQTTAsync shell (see mqtt_link.h).  Costs: a
- * publish is one MQTTAsync_sendMessage (Paho copies the payload and writes
- * it from its own thread); an incoming message is one callback.
+ * mqtt_link.c - the Paho MQTTAsync shell (see mqtt_link.h).  Paho is not
+ * linked: every call goes through the table of paho.h, loaded at create
+ * time for the URI's scheme (plain or TLS variant).  Costs: a publish is
+ * one MQTTAsync_sendMessage (Paho copies the payload and writes it from its
+ * own thread); an incoming message is one callback.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -13,12 +15,14 @@
 
 #include "log.h"
 #include "mqtt_link.h"
+#include "paho.h"
 #include "vg_error.h"
 
 #define LINK_TOPIC_MAX 512 /* root + device + suffix */
 #define LINK_NSUB      3
 
 struct vgd_link {
+    const vgd_paho *api;                 /* Paho, loaded for the URI's scheme */
     MQTTAsync h;                         /* Paho client */
     const vgd_conf *c;                   /* borrowed */
     vgd_link_handlers hd;                /* callbacks */
@@ -56,8 +60,8 @@ static int link__on_message(void *ctx, char *topic, int topic_len, MQTTAsync_mes
             break;
         }
     }
-    MQTTAsync_freeMessage(&m);
-    MQTTAsync_free(topic);
+    l->api->freeMessage(&m);
+    l->api->free(topic);
     return 1;
 }
 
@@ -79,7 +83,7 @@ static void link__on_connected(void *ctx, char *cause)
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
     ro.onFailure = link__on_sub_failed;
     ro.context = l;
-    int rc = MQTTAsync_subscribeMany(l->h, LINK_NSUB, topics, qos, &ro);
+    int rc = l->api->subscribeMany(l->h, LINK_NSUB, topics, qos, &ro);
     if (rc != MQTTASYNC_SUCCESS)
         vgd_log(VGD_ERR, "cannot subscribe (%d)", rc);
     atomic_store(&l->ever_connected, 1);
@@ -150,7 +154,7 @@ static int link__connect(vgd_link *l)
         co.ssl = &so;
     }
     atomic_store(&l->connecting, 1);
-    int rc = MQTTAsync_connect(l->h, &co);
+    int rc = l->api->connect(l->h, &co);
     if (rc != MQTTASYNC_SUCCESS) {
         atomic_store(&l->connecting, 0);
         vgd_log(VGD_WARN, "connect to %s refused by the client library (%d)", c->broker, rc);
@@ -180,13 +184,11 @@ static int link__names(vgd_link *l, const vgd_conf *c)
         snprintf(l->sub[i], sizeof l->sub[i], "%s%s", l->prefix, suffix[i]);
     snprintf(l->will_topic, sizeof l->will_topic, "%sstatus", l->prefix);
     snprintf(l->client_id, sizeof l->client_id, "vigild-%.*s", VG_DEVICE_MAX, c->device);
-    if (strncmp(c->broker, "mqtts://", 8) == 0) {
+    l->tls = vgd_paho_uri_tls(c->broker);
+    if (strncmp(c->broker, "mqtts://", 8) == 0)
         snprintf(l->uri, sizeof l->uri, "ssl://%s", c->broker + 8);
-        l->tls = 1;
-    } else {
+    else
         snprintf(l->uri, sizeof l->uri, "%s", c->broker);
-        l->tls = strncmp(c->broker, "ssl://", 6) == 0;
-    }
     return VG_OK;
 }
 
@@ -209,17 +211,21 @@ int vgd_link_create(const vgd_conf *c, const vgd_link_handlers *h, const void *w
         vgd_link_destroy(l, 0);
         return VG_ETOOBIG;
     }
+    if (vgd_paho_load(l->tls, &l->api, err, errlen) != VG_OK) {
+        vgd_link_destroy(l, 0);
+        return VG_EMISSING;
+    }
     MQTTAsync_createOptions cr = MQTTAsync_createOptions_initializer;
     cr.sendWhileDisconnected = 1;
     cr.allowDisconnectedSendAtAnyTime = 1;
     cr.maxBufferedMessages = (int)c->max_buffered;
     cr.MQTTVersion = MQTTVERSION_3_1_1;
-    int rc = MQTTAsync_createWithOptions(&l->h, l->uri, l->client_id, MQTTCLIENT_PERSISTENCE_NONE,
-                                         NULL, &cr);
+    int rc = l->api->createWithOptions(&l->h, l->uri, l->client_id, MQTTCLIENT_PERSISTENCE_NONE,
+                                       NULL, &cr);
     if (rc == MQTTASYNC_SUCCESS &&
-        (MQTTAsync_setCallbacks(l->h, l, link__on_lost, link__on_message, NULL) !=
+        (l->api->setCallbacks(l->h, l, link__on_lost, link__on_message, NULL) !=
              MQTTASYNC_SUCCESS ||
-         MQTTAsync_setConnected(l->h, l, link__on_connected) != MQTTASYNC_SUCCESS))
+         l->api->setConnected(l->h, l, link__on_connected) != MQTTASYNC_SUCCESS))
         rc = MQTTASYNC_FAILURE;
     if (rc != MQTTASYNC_SUCCESS) {
         snprintf(err, errlen, "cannot create an MQTT client for %s (Paho %d)", c->broker, rc);
@@ -246,7 +252,7 @@ static int link__send(vgd_link *l, const char *suffix, const void *buf, size_t l
     m.payloadlen = (int)len;
     m.qos = 1;
     m.retained = retain;
-    int rc = MQTTAsync_sendMessage(l->h, topic, &m, ro);
+    int rc = l->api->sendMessage(l->h, topic, &m, ro);
     return rc == MQTTASYNC_SUCCESS ? VG_OK : VG_ENOSPC;
 }
 
@@ -273,16 +279,16 @@ void vgd_link_destroy(vgd_link *l, int timeout_ms)
     if (!l)
         return;
     if (l->h) {
-        if (MQTTAsync_isConnected(l->h)) {
+        if (l->api->isConnected(l->h)) {
             MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
             d.timeout = timeout_ms;
-            MQTTAsync_disconnect(l->h, &d);
-            for (int i = 0; i < timeout_ms / 10 + 50 && MQTTAsync_isConnected(l->h); i++) {
+            l->api->disconnect(l->h, &d);
+            for (int i = 0; i < timeout_ms / 10 + 50 && l->api->isConnected(l->h); i++) {
                 struct timespec ts = {0, 10000000};
                 nanosleep(&ts, NULL);
             }
         }
-        MQTTAsync_destroy(&l->h);
+        l->api->destroy(&l->h);
     }
     free(l->will);
     free(l);

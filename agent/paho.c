@@ -1,0 +1,92 @@
+/*
+ * paho.c - dlopen + dlsym of Paho's MQTTAsync (see paho.h).  The table is
+ * filled through a name/offset list, so adding a function is one line in
+ * paho.h and one here; a void * from dlsym is copied into the function
+ * pointer slot with memcpy (POSIX guarantees the representations agree;
+ * ISO C does not allow the cast).
+ */
+#include <dlfcn.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "paho.h"
+#include "vg_error.h"
+
+/* One table entry: the symbol and where its pointer goes. */
+struct paho_sym {
+    const char *name; /* exported symbol */
+    size_t off;       /* offsetof(vgd_paho, slot) */
+};
+
+#define PAHO_SYM(f)                                                                                \
+    {                                                                                              \
+        "MQTTAsync_" #f, offsetof(vgd_paho, f)                                                     \
+    }
+
+static const struct paho_sym paho_syms[VGD_PAHO_NFUNC] = {
+    PAHO_SYM(createWithOptions), PAHO_SYM(setCallbacks),
+    PAHO_SYM(setConnected),      PAHO_SYM(connect),
+    PAHO_SYM(disconnect),        PAHO_SYM(isConnected),
+    PAHO_SYM(subscribeMany),     PAHO_SYM(sendMessage),
+    PAHO_SYM(freeMessage),       PAHO_SYM(free),
+    PAHO_SYM(destroy),
+};
+
+static vgd_paho paho_table[2]; /* by variant: plain, TLS */
+static int paho_loaded[2];     /* table filled */
+
+int vgd_paho_uri_tls(const char *uri)
+{
+    return strncmp(uri, "ssl://", 6) == 0 || strncmp(uri, "mqtts://", 8) == 0;
+}
+
+const char *vgd_paho_soname(int tls)
+{
+    return tls ? VGD_PAHO_TLS : VGD_PAHO_PLAIN;
+}
+
+/* Resolves every entry of paho_syms from lib into t. */
+static int paho__resolve(void *lib, vgd_paho *t, const char *so, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < VGD_PAHO_NFUNC; i++) {
+        dlerror();
+        void *sym = dlsym(lib, paho_syms[i].name);
+        if (!sym) {
+            const char *e = dlerror();
+            snprintf(err, errlen, "%s has no %s (%s); is it Paho MQTT C 1.3?", so,
+                     paho_syms[i].name, e ? e : "NULL");
+            return VG_EMISSING;
+        }
+        memcpy((char *)t + paho_syms[i].off, &sym, sizeof sym);
+    }
+    return VG_OK;
+}
+
+int vgd_paho_load(int tls, const vgd_paho **out, char *err, size_t errlen)
+{
+    tls = tls ? 1 : 0;
+    *out = NULL;
+    if (paho_loaded[tls]) {
+        *out = &paho_table[tls];
+        return VG_OK;
+    }
+    const char *so = vgd_paho_soname(tls);
+    void *lib = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        const char *e = dlerror();
+        snprintf(err, errlen, "cannot load the MQTT library %s (install libpaho-mqtt1.3): %s", so,
+                 e ? e : "unknown error");
+        return VG_EMISSING;
+    }
+    vgd_paho t;
+    int rc = paho__resolve(lib, &t, so, err, errlen);
+    if (rc != VG_OK) {
+        dlclose(lib);
+        return rc;
+    }
+    paho_table[tls] = t;
+    paho_loaded[tls] = 1;
+    *out = &paho_table[tls];
+    return VG_OK;
+}
