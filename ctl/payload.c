@@ -605,9 +605,11 @@ static void json__status(const vg_status *s, ctl_json *j)
 
 static const char *const arch_kind[] = {"samples", "alert", "trip", "model"};
 
-/* One archived record: header fields and its payload decoded in "payload". */
-static void json__arch_item(const ctl_payload *p, const vg_archive_item *it, ctl_json *j)
+/* One archived record: header fields and its payload decoded in "payload"
+ * (with one scratch kept for the program's life: archives do not nest). */
+static void json__arch_item(const vg_archive_item *it, ctl_json *j)
 {
+    static ctl_payload *inner;
     static const int as_kind[] = {CTL_K_SAMPLES, CTL_K_ALERT, CTL_K_SHUTDOWN, CTL_K_MODEL_ACK};
     ctl_json_obj(j);
     jk_str(j, "kind", it->kind < 4 ? arch_kind[it->kind] : "unknown");
@@ -615,18 +617,15 @@ static void json__arch_item(const ctl_payload *p, const vg_archive_item *it, ctl
     jk_u(j, "model_version", it->model_version);
     jk_i(j, "rx_us", it->rx_us);
     jk_u(j, "bytes", it->len);
-    if (it->kind < 4) {
-        ctl_payload *inner = calloc(1, sizeof *inner);
-        if (inner) {
-            ctl_payload_decode(inner, as_kind[it->kind], it->payload, it->len);
-            ctl_json_key(j, "payload");
-            ctl_json_obj(j);
-            ctl_payload_json(inner, j);
-            ctl_json_obj_end(j);
-            free(inner);
-        }
+    if (!inner)
+        inner = ctl_payload_new();
+    if (it->kind < 4 && inner) {
+        ctl_payload_decode(inner, as_kind[it->kind], it->payload, it->len);
+        ctl_json_key(j, "payload");
+        ctl_json_obj(j);
+        ctl_payload_json(inner, j);
+        ctl_json_obj_end(j);
     }
-    (void)p;
     ctl_json_obj_end(j);
 }
 
@@ -637,7 +636,7 @@ static void json__archive(const ctl_payload *p, ctl_json *j)
     ctl_json_key(j, "items");
     ctl_json_arr(j);
     for (uint32_t i = 0; i < p->u.archive.nitem; i++)
-        json__arch_item(p, &p->u.archive.item[i], j);
+        json__arch_item(&p->u.archive.item[i], j);
     ctl_json_arr_end(j);
 }
 

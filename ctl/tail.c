@@ -21,7 +21,7 @@
 #include "vg_error.h"
 
 /* One JSON line for message m. */
-static void tail__json(const ctl_msg *m, const ctl_payload *p, int kind, ctl_sb *out)
+static void tail__json(const ctl_msg *m, const ctl_payload *p, ctl_sb *out)
 {
     char dev[VG_DEVICE_MAX + 1];
     ctl_json j;
@@ -40,7 +40,6 @@ static void tail__json(const ctl_msg *m, const ctl_payload *p, int kind, ctl_sb 
     }
     ctl_payload_json(p, &j);
     ctl_json_obj_end(&j);
-    (void)kind;
 }
 
 /* One aligned human line for message m. */
@@ -64,7 +63,7 @@ static void tail__one(const ctl_msg *m, ctl_payload *p, int json, ctl_sb *out)
     ctl_payload_decode(p, kind, m->payload, m->len);
     ctl_sb_clear(out);
     if (json)
-        tail__json(m, p, kind, out);
+        tail__json(m, p, out);
     else
         tail__human(m, p, out);
     ctl_sb_put(out, "\n", 1);

@@ -22,6 +22,9 @@ trip = true
 status_ms = 300
 metrics_ms = 100
 CONF
+vg_bg arch "$CTL" tail --broker "$VG_BROKER_URI" --json --count 1 --wait 20 "vigil/v1/dev-r/archive"
+ARCH_PID=$VG_LAST_PID
+sleep 0.5
 vgd_start d dev-r --config "$VG_TMP/v.conf"
 now=$(vgd_now_us)
 mk() { "$VGD_TOOL" samples dev-r "$1" "$2" 100000 temp "$3" "$VG_TMP/$4"; }
@@ -32,6 +35,10 @@ mk 4 $((now + 1200000)) 50 cool.cbor
 reset() { "$CTL" reset --broker "$VG_BROKER_URI" --device dev-r --operator tester --timeout 2 "$@"; }
 
 vgd_pub "$T/samples" "$VG_TMP/ok.cbor"
+vg_wait_exit "$ARCH_PID" 10 || vg_fail "no archive chunk seen by tail"
+vg_assert_eq "samples 1 temp 20,21,22" "$(jq -r '.items[] | select(.kind == "samples") |
+    "\(.kind) \(.seq) \(.payload.channels[0].name) \(.payload.channels[0].v | map(tostring) | join(","))"' \
+    "$VG_TMP/arch.out" | head -1)" "archived batch decoded by tail"
 vgd_pub "$T/samples" "$VG_TMP/hot.cbor"
 vgd_wait_for 5 grep -q "TRIP 1" "$VG_TMP/d.err" || vg_fail "no trip"
 vgd_pub "$T/samples" "$VG_TMP/hot2.cbor"
@@ -82,11 +89,12 @@ vg_assert_eq "$(j '[.samples, .alerts, .trips, .models] | map(.unsent) | add')" 
 vg_assert_eq "timestamp,temp" "$(head -1 "$VG_TMP/temp.csv")" "CSV header"
 vg_assert_eq "20,21,22,99,98,50" "$(tail -n +2 "$VG_TMP/temp.csv" | cut -d, -f2 | paste -sd,)" \
     "exported values"
-to=$(date -u -d "@$(((now + 1050000) / 1000000))" '+%Y-%m-%d %H:%M:%S')
+tu=$((now + 1050000))
+to=$(date -u -d "@$((tu / 1000000))" '+%Y-%m-%d %H:%M:%S').$(printf %06d $((tu % 1000000)))
 "$CTL" spool "$VG_TMP/d.data" --export - --channel temp --to "$to" 2>/dev/null |
     tail -n +2 >"$VG_TMP/part.csv"
-[ "$(wc -l <"$VG_TMP/part.csv")" -ge 3 ] && [ "$(wc -l <"$VG_TMP/part.csv")" -le 4 ] ||
-    vg_fail "time-bounded export: $(cat "$VG_TMP/part.csv")"
+vg_assert_eq "20,21,22,99" "$(cut -d, -f2 "$VG_TMP/part.csv" | paste -sd,)" \
+    "time-bounded export (--to $to)"
 rc=0
 "$CTL" spool "$VG_TMP/garbage-dir" >/dev/null 2>&1 || rc=$?
 vg_assert_eq 5 "$rc" "missing spool"
