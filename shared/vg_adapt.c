@@ -24,7 +24,7 @@ void vg_adapt_params_init(vg_adapt_params *p)
     p->a_scale = 0.01;
     p->a_var = 0.1;
     p->a_cal = 0.002;
-    p->z_cal = 6.0;
+    p->z_cal = 4.0;
     p->warmup = 64;
     p->shift_n = 3;
 }
@@ -66,7 +66,7 @@ static void adapt__warm(vg_adapt *a, const vg_adapt_params *p, double x)
         double floor = 1e-9 * (fabs(a->lvl) > 1 ? fabs(a->lvl) : 1);
         a->sigma = a->sigma > floor ? a->sigma : floor;
         a->vs = 1.0;
-        a->m[0] = 0.8, a->v[0] = 0.36;
+        a->m[0] = 0.5, a->v[0] = 0.1;
         a->m[1] = -0.1, a->v[1] = 0.25;
     }
 }
@@ -100,8 +100,8 @@ double vg_adapt_step(vg_adapt *a, const vg_adapt_params *p, double x)
     }
     double r = x - (a->lvl + a->trd);
     double z = r / a->sigma, z2 = z * z;
-    a->vs += p->a_var * ((z2 < 100.0 ? z2 : 100.0) - a->vs);
-    double c0 = adapt__calibrate(a, p, 0, fabs(z), 0);
+    a->vs += p->a_var * ((z2 < 16.0 ? z2 : 16.0) - a->vs);
+    double c0 = adapt__calibrate(a, p, 0, log1p(fabs(z)), 0);
     double c1 = adapt__calibrate(a, p, 1, log(a->vs + 1e-4), 1);
     adapt__learn(a, p, x, r);
     a->which = c1 > c0;

@@ -14,7 +14,7 @@
  *              residuals beyond 5 sigma the baseline restarts at the new
  *              value (a change point: the new regime becomes normal).
  *   components  (1) |z| = |r| / sigma: spikes, steps, stuck-at-zero;
- *              (2) ln of a short EWMA of z^2 (clipped at 100): variance
+ *              (2) ln of a short EWMA of z^2 (clipped at 16): variance
  *              changes up or down, stuck and quantised-to-flat sensors, and
  *              period changes (a faster cycle leaves larger residuals).
  *   calibration  each component's value s is standardised against its own
@@ -36,13 +36,13 @@
 
 /* Parameters (fleet-wide defaults; see vg_adapt_params_init). */
 typedef struct vg_adapt_params {
-    double alpha;    /* Holt level smoothing (0.3) */
-    double beta;     /* Holt trend smoothing (0.02) */
-    double a_scale;  /* rate of the residual-sigma EWMA (0.01) */
-    double a_var;    /* rate of the short EWMA of z^2 (0.1) */
-    double a_cal;    /* rate of the calibration EWMAs (0.002) */
-    double z_cal;    /* calibrated deviation at which the ratio is 1 */
-    uint32_t warmup; /* samples before anything is scored (64) */
+    double alpha;     /* Holt level smoothing (0.3) */
+    double beta;      /* Holt trend smoothing (0.02) */
+    double a_scale;   /* rate of the residual-sigma EWMA (0.01) */
+    double a_var;     /* rate of the short EWMA of z^2 (0.1) */
+    double a_cal;     /* rate of the calibration EWMAs (0.002) */
+    double z_cal;     /* calibrated deviation at which the ratio is 1 */
+    uint32_t warmup;  /* samples before anything is scored (64) */
     uint32_t shift_n; /* consecutive > 5 sigma residuals that restart (3) */
 } vg_adapt_params;
 
@@ -51,13 +51,13 @@ void vg_adapt_params_init(vg_adapt_params *p);
 
 /* Running state of one channel (zeroed = no sample seen). */
 typedef struct vg_adapt {
-    double lvl, trd;  /* Holt level and trend */
-    double sigma;     /* robust residual scale (> 0 once warm) */
-    double vs;        /* short EWMA of clipped z^2 */
+    double lvl, trd;   /* Holt level and trend */
+    double sigma;      /* robust residual scale (> 0 once warm) */
+    double vs;         /* short EWMA of clipped z^2 */
     double m[2], v[2]; /* calibration mean and variance per component */
-    uint32_t n;       /* samples seen */
-    uint32_t over;    /* consecutive residuals beyond 5 sigma */
-    uint8_t which;    /* component of the last nonzero ratio: 0 |z|, 1 var */
+    uint32_t n;        /* samples seen */
+    uint32_t over;     /* consecutive residuals beyond 5 sigma */
+    uint8_t which;     /* component of the last nonzero ratio: 0 |z|, 1 var */
 } vg_adapt;
 
 /* Resets *a to "no sample seen". */

@@ -31,7 +31,7 @@ const vg_conf_key vg_conf_detect_keys[] = {
     {"stuck_eps", VG_CT_DOUBLE, ECFG(defaults.stuck_eps), "0", "change that counts as none"},
     {"stuck_n", VG_CT_DOUBLE, ECFG(defaults.stuck_n), "0", "unchanged run that is stuck (0 off)"},
     {"alert_on", VG_CT_DOUBLE, ECFG(defaults.alert_on), "0.5", "score that raises an alert"},
-    {"alert_off", VG_CT_DOUBLE, ECFG(defaults.alert_off), "0.3", "score that clears it"},
+    {"alert_off", VG_CT_DOUBLE, ECFG(defaults.alert_off), "0.45", "score that clears it"},
     {"warmup", VG_CT_U32, ECFG(defaults.warmup), "32", "samples before statistics score"},
     {"ref_every", VG_CT_U32, ECFG(defaults.ref_every), "128",
      "samples between median/MAD refreshes"},

@@ -24,9 +24,11 @@ void vg_defaults_init(vg_defaults *d)
     d->stuck_eps = 0.0;
     d->stuck_n = 0.0;
     d->alert_on = 0.5;
-    d->alert_off = 0.3;
+    d->alert_off = 0.45;
     d->warmup = 32;
     d->ref_every = 128;
+    d->adapt = true;
+    vg_adapt_params_init(&d->ap);
 }
 
 /* The model's value when it is set and `ok`, else the default. */
@@ -89,6 +91,8 @@ void vg_params_compile(vg_params *p, const vg_defaults *d, const vg_envelope *en
     p->warmup = d->warmup < 2 ? 2 : d->warmup;
     p->ref_every = d->ref_every < 1 ? 1 : d->ref_every;
     p->model_version = m ? model_version : 0;
+    p->adapt = d->adapt;
+    p->ap = d->ap;
     p->inv_z = 1.0 / p->z_thr;
     p->inv_ewma = 1.0 / (p->ewma_l * sqrt(p->ewma_lambda / (2.0 - p->ewma_lambda)));
     p->inv_h = 1.0 / p->cusum_h;
@@ -149,6 +153,10 @@ static void detect__reference(vg_detect *s, const vg_params *p, const vg_window 
         return;
     }
     uint32_t n = vg_window_count(w);
+    if (p->adapt && s->ad.n >= p->ap.warmup) {
+        s->ref_ok = 0; /* the warm adaptive detector replaces the window z */
+        return;
+    }
     if (n < p->warmup || !scratch)
         return;
     if (s->ref_ok && ++s->since_ref < p->ref_every)
@@ -250,6 +258,10 @@ void vg_detect_sample(vg_detect *s, const vg_params *p, const vg_window *w, doub
         detect__consider(&m, r[0], VG_DET_ZSCORE);
         detect__consider(&m, r[1], VG_DET_EWMA);
         detect__consider(&m, r[2], VG_DET_CUSUM);
+    }
+    if (p->adapt) {
+        double ra = vg_adapt_step(&s->ad, &p->ap, x);
+        detect__consider(&m, ra, s->ad.which ? VG_DET_CUSUM : VG_DET_ZSCORE);
     }
     s->last_t = t_us;
     s->last_x = x;

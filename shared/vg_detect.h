@@ -12,7 +12,13 @@
  *   stale     no sample for stale_us (vg_detect_tick); fail-safe trip when
  *             so configured.
  *   robust_z  |x - loc| / scale above z_thr, with loc/scale the model's, or
- *             the window's median and 1.4826*MAD.
+ *             (only when the adaptive detector is off) the window's median
+ *             and 1.4826*MAD.
+ *   adapt     the adaptive, self-calibrated detector of vg_adapt.h (on by
+ *             default): Holt baseline, |z| and variance-change components,
+ *             each standardised against the channel's own history; reported
+ *             as VG_DET_ZSCORE (|z|) or VG_DET_CUSUM (variance change).  Its
+ *             ratio is capped at 4 (score 0.94).
  *   ewma      EWMA of x outside loc +- L*sigma*sqrt(lambda/(2-lambda)).
  *   cusum     two-sided CUSUM of (x - loc)/scale with allowance k, over h.
  *             EWMA and CUSUM measure drift from a *fitted* baseline, so they
@@ -35,6 +41,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vg_adapt.h"
 #include "vg_model.h"
 #include "vg_window.h"
 
@@ -49,9 +56,11 @@ typedef struct vg_defaults {
     double stuck_eps;   /* default 0 */
     double stuck_n;     /* default 0: off */
     double alert_on;    /* score that raises an alert (default 0.5) */
-    double alert_off;   /* score under which it clears (default 0.3) */
+    double alert_off;   /* score under which it clears (default 0.45) */
     uint32_t warmup;    /* samples before statistical detectors score (32) */
     uint32_t ref_every; /* samples between robust-reference refreshes (128) */
+    bool adapt;         /* run the adaptive calibrated detector (true) */
+    vg_adapt_params ap; /* its parameters (vg_adapt_params_init) */
 } vg_defaults;
 
 /* Fills *d with the documented defaults. */
@@ -78,6 +87,9 @@ typedef struct vg_params {
     double alert_on, alert_off;
     uint32_t warmup, ref_every;
     uint64_t model_version; /* model these came from; 0 = none */
+    bool adapt;             /* adaptive detector on (replaces the window
+                               robust z when no model supplies loc/scale) */
+    vg_adapt_params ap;     /* its parameters */
     /* Precomputed reciprocals so the per-sample path only multiplies. */
     double inv_z;    /* 1 / z_thr */
     double inv_ewma; /* 1 / (ewma_l * sqrt(lambda / (2 - lambda))) */
@@ -92,7 +104,7 @@ typedef struct vg_params {
 void vg_params_compile(vg_params *p, const vg_defaults *d, const vg_envelope *env,
                        const vg_chan_model *m, uint64_t model_version);
 
-/* Running state of one channel's detectors (about 150 bytes). */
+/* Running state of one channel's detectors (about 240 bytes). */
 typedef struct vg_detect {
     uint64_t hist;      /* limit-violation bits of the last 64 samples */
     uint32_t viol;      /* set bits of hist within the debounce window */
@@ -115,6 +127,7 @@ typedef struct vg_detect {
     uint8_t trip_det;   /* detector that tripped */
     uint8_t ewma_init;  /* ewma holds a value */
     uint8_t ref_ok;     /* ref_loc/ref_scale are valid */
+    vg_adapt ad;        /* adaptive calibrated detector (vg_adapt.h) */
 } vg_detect;
 
 /* Decision for one sample or tick. */
