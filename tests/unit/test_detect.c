@@ -373,7 +373,7 @@ static void test_hostile_model_cannot_nan_the_score(void)
 static void test_adapt_seasonal_quiet_then_step(void)
 {
     /* A daily cycle 5 sigma high: the adaptive baseline follows it without
-     * alerts; a 6-sigma step alerts at once and, once the baseline has
+     * alerts; a 10-sigma step alerts at once and, once the baseline has
      * restarted at the new level, clears. */
     static struct chan c;
     vg_envelope e = env_hi(INFINITY, 1, 1, 0);
@@ -383,12 +383,12 @@ static void test_adapt_seasonal_quiet_then_step(void)
     for (int i = 0; i < 3000; i++)
         alerts += feed(&c, 50 + 5 * sin(i * 2 * M_PI / 288) + vg_test_normal(&rng)).alert_edge == 1;
     CU_ASSERT_TRUE(alerts <= 1);
-    vg_verdict v = feed(&c, 56 + 5 * sin(3000 * 2 * M_PI / 288) + vg_test_normal(&rng));
+    vg_verdict v = feed(&c, 60 + 5 * sin(3000 * 2 * M_PI / 288) + vg_test_normal(&rng));
     CU_ASSERT_EQUAL(v.alert, 1);
     CU_ASSERT_EQUAL(v.det, VG_DET_ZSCORE);
     int cleared = 0;
     for (int i = 3001; i < 3100 && !cleared; i++)
-        cleared = feed(&c, 56 + 5 * sin(i * 2 * M_PI / 288) + vg_test_normal(&rng)).alert == 0;
+        cleared = feed(&c, 60 + 5 * sin(i * 2 * M_PI / 288) + vg_test_normal(&rng)).alert == 0;
     CU_ASSERT_TRUE(cleared);
 }
 
