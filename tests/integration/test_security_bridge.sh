@@ -5,8 +5,9 @@
 # DEVICE, address, password and certificate paths filled in.  vigild talks
 # to the edge broker only.  Out through the bridge: its trip (shutdown,
 # retained), alerts, archive and model ack reach operator and batch on the
-# cloud; in: a signed model from batch is applied, and the operator's reset
-# on the cloud clears the trip.  The bridge logs in as the device.
+# cloud (batch through a $share subscription, as ingest does); in: a signed
+# model from batch is applied, and the operator's reset on the cloud clears
+# the trip.  The bridge logs in as the device.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/../tools/vigild_test_lib.sh"
 vg_watchdog 60
@@ -65,7 +66,9 @@ edge_pub() {
 
 # cloud subscribers (TLS) and vigild on the edge
 vg_bg op-sub vg_tls_sub operator -q 1 -t 'vigil/v1/+/cmd/shutdown' -t 'vigil/v1/+/alerts' -F '%t %x'
-vg_bg batch-sub vg_tls_sub batch -q 1 -t 'vigil/v1/+/archive' -t 'vigil/v1/+/model/ack' -F '%t %x'
+# batch subscribes as vigil-batch ingest does: MQTT 5 shared subscription
+vg_bg batch-sub vg_tls_sub batch -V mqttv5 -q 1 -t '$share/vigil-ingest/vigil/v1/+/archive' \
+    -t '$share/vigil-ingest/vigil/v1/+/model/ack' -F '%t %x'
 "$VGD_TOOL" keygen "$VG_TMP/pk" "$VG_TMP/sk"
 cat >"$VG_TMP/v.conf" <<CONF
 [channel.temp]
