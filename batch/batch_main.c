@@ -265,6 +265,19 @@ static int parse(vb_cli *c, const vb_cmd *cmd, int argc, char **argv)
     return check_required(c, cmd, given, ngiven);
 }
 
+/* Accepts the sections that only vigild reads ([agent], [mqtt], [spool],
+ * [action]) so that one file serves the device and the nightly job: the
+ * envelopes must be the same on both sides.  Other sections stay errors. */
+static int agent_section(void *user, const char *section, const char *key, const char *value)
+{
+    static const char *const agent_only[] = {"agent", "mqtt", "spool", "action"};
+    (void)user, (void)key, (void)value;
+    for (size_t i = 0; i < sizeof agent_only / sizeof agent_only[0]; i++)
+        if (strcmp(section, agent_only[i]) == 0)
+            return VG_OK;
+    return VG_ECHANNEL;
+}
+
 /* Loads --config into c->conf (defaults when absent). */
 static int load_conf(vb_cli *c)
 {
@@ -275,7 +288,7 @@ static int load_conf(vb_cli *c)
     if (!c->config)
         return VB_EXIT_OK;
     const char *what = NULL;
-    if (vg_conf_load(&conf, c->config, NULL, NULL, err, sizeof err) != VG_OK ||
+    if (vg_conf_load(&conf, c->config, agent_section, NULL, err, sizeof err) != VG_OK ||
         (vg_conf_validate(&conf, &what) != VG_OK &&
          snprintf(err, sizeof err, "%s: invalid setting %s", c->config, what) > 0)) {
         fprintf(stderr, "vigil-batch %s: %s\n", c->cmd, err);
