@@ -291,7 +291,8 @@ vg_listen() {
 #   vg_secure_broker_start         mosquitto with the deploy config on a free
 #                                  port; $VG_BROKER_URI=ssl://127.0.0.1:PORT
 #   vg_tls_pub USER ARGS...        mosquitto_pub as USER (TLS, cert, password)
-#   vg_tls_sub USER ARGS...        mosquitto_sub likewise
+#   vg_tls_sub USER ARGS...        mosquitto_sub likewise (foreground)
+#   vg_tls_sub_bg NAME USER ARGS...  mosquitto_sub in the background (vg_bg)
 VG_PKI=$VG_TMP/pki
 VG_DEPLOY_MQ=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../deploy/mosquitto" 2>/dev/null && pwd || true)
 
@@ -381,12 +382,26 @@ vg_secure_broker_start() {
     vg_fail "could not start the secure mosquitto (see $VG_TMP/broker.log)"
 }
 
-vg__tls_client() {
-    local prog=$1 user=$2
-    shift 2
-    "$prog" -h 127.0.0.1 -p "$VG_BROKER_PORT" --cafile "$VG_PKI/ca.pem" \
-        --cert "$VG_PKI/$user.pem" --key "$VG_PKI/$user.key" \
-        -u "$user" -P "$(cat "$VG_PKI/$user.pass")" "$@"
+# vg_tls_args USER : the TLS and login arguments of USER in VG_TLS_ARGS
+vg_tls_args() {
+    VG_TLS_ARGS=(-h 127.0.0.1 -p "$VG_BROKER_PORT" --cafile "$VG_PKI/ca.pem"
+        --cert "$VG_PKI/$1.pem" --key "$VG_PKI/$1.key" -u "$1" -P "$(cat "$VG_PKI/$1.pass")")
 }
-vg_tls_pub() { vg__tls_client mosquitto_pub "$@"; }
-vg_tls_sub() { vg__tls_client mosquitto_sub "$@"; }
+vg_tls_pub() {
+    vg_tls_args "$1"
+    shift
+    mosquitto_pub "${VG_TLS_ARGS[@]}" "$@"
+}
+vg_tls_sub() {
+    vg_tls_args "$1"
+    shift
+    mosquitto_sub "${VG_TLS_ARGS[@]}" "$@"
+}
+# vg_tls_sub_bg NAME USER ARGS... : mosquitto_sub in the background (vg_bg:
+# the process itself, so the cleanup trap stops it), output in NAME.out
+vg_tls_sub_bg() {
+    local name=$1
+    vg_tls_args "$2"
+    shift 2
+    vg_bg "$name" mosquitto_sub "${VG_TLS_ARGS[@]}" "$@"
+}

@@ -56,11 +56,11 @@ has_lines() {
 # the ACL stands between that bundle and dev-b
 "$VGD_TOOL" keygen "$VG_TMP/pk" "$VG_TMP/sk"
 vgd_start d dev-b --config "$VG_TMP/b.conf" --trust-key "$VG_TMP/pk"
-vg_bg b-sub vg_tls_sub dev-b -q 1 -t "$B/samples" -t "$B/cmd/reset" -t "$B/model" \
+vg_tls_sub_bg b-sub dev-b -q 1 -t "$B/samples" -t "$B/cmd/reset" -t "$B/model" \
     -t "$B/cmd/shutdown" -F '%t %x'
-vg_bg op-sub vg_tls_sub operator -q 1 -t 'vigil/v1/+/cmd/shutdown' -t 'vigil/v1/+/status' \
+vg_tls_sub_bg op-sub operator -q 1 -t 'vigil/v1/+/cmd/shutdown' -t 'vigil/v1/+/status' \
     -t 'vigil/v1/+/alerts' -F '%t %x'
-vg_bg a-sub vg_tls_sub dev-a -q 1 -t 'vigil/v1/+/samples' -F '%t %x'
+vg_tls_sub_bg a-sub dev-a -q 1 -t 'vigil/v1/+/samples' -F '%t %x'
 sleep 0.5
 
 # control: dev-b's own samples reach dev-b's subscribers (and dev-a sees none)

@@ -65,9 +65,9 @@ edge_pub() {
 }
 
 # cloud subscribers (TLS) and vigild on the edge
-vg_bg op-sub vg_tls_sub operator -q 1 -t 'vigil/v1/+/cmd/shutdown' -t 'vigil/v1/+/alerts' -F '%t %x'
+vg_tls_sub_bg op-sub operator -q 1 -t 'vigil/v1/+/cmd/shutdown' -t 'vigil/v1/+/alerts' -F '%t %x'
 # batch subscribes as vigil-batch ingest does: MQTT 5 shared subscription
-vg_bg batch-sub vg_tls_sub batch -V mqttv5 -q 1 -t '$share/vigil-ingest/vigil/v1/+/archive' \
+vg_tls_sub_bg batch-sub batch -V mqttv5 -q 1 -t '$share/vigil-ingest/vigil/v1/+/archive' \
     -t '$share/vigil-ingest/vigil/v1/+/model/ack' -F '%t %x'
 "$VGD_TOOL" keygen "$VG_TMP/pk" "$VG_TMP/sk"
 cat >"$VG_TMP/v.conf" <<CONF

@@ -39,7 +39,7 @@ key_file = $VG_PKI/dev-s.key
 username = dev-s
 password = $(cat "$VG_PKI/dev-s.pass")
 CONF
-vg_bg acks-sub vg_tls_sub batch -q 1 -t 'vigil/v1/+/model/ack' -F '%t %x'
+vg_tls_sub_bg acks-sub batch -q 1 -t 'vigil/v1/+/model/ack' -F '%t %x'
 vgd_start d dev-s --config "$VG_TMP/d.conf" --trust-key "$VG_TMP/k1.pub"
 
 # publish_as USER KEY : USER publishes KEY's bundle retained on dev-s/model

@@ -57,7 +57,7 @@ refused() {
 
 # 1. vigild over TLS processes samples: an overheat trips
 vigild_conf good "$VG_PKI/ca.pem"
-vg_bg op-sub vg_tls_sub operator -q 1 -t 'vigil/v1/+/cmd/shutdown' -t 'vigil/v1/+/alerts' -F '%t %x'
+vg_tls_sub_bg op-sub operator -q 1 -t 'vigil/v1/+/cmd/shutdown' -t 'vigil/v1/+/alerts' -F '%t %x'
 vgd_start d dev-a --config "$VG_TMP/good.conf"
 grep -q "connected to ssl://127.0.0.1:$VG_BROKER_PORT" "$VG_TMP/d.err" || vg_fail "not on TLS"
 now=$(vgd_now_us)
