@@ -100,7 +100,9 @@ check_control() {
     got=$(dpkg-deb -f "$deb" Architecture)
     [[ $got == "$arch" ]] || vg_die "$deb: Architecture '$got', expected $arch"
     got=$(dpkg-deb -f "$deb" Depends)
-    [[ $got == *libc6* && $got == *libpaho-mqtt* && $got == *libsodium* ]] ||
+    # libpaho-mqtt1.3: vigild dlopen()s it, so it must be declared even
+    # when no linked program needs it
+    [[ $got == *libc6* && $got == *"libpaho-mqtt1.3 (>= 1.3.0)"* && $got == *libsodium* ]] ||
         vg_die "$deb: incomplete Depends '$got'"
     dpkg-deb -I "$deb" conffiles | grep -qx /etc/vigil/vigild.conf ||
         vg_die "$deb: /etc/vigil/vigild.conf is not a conffile"
