@@ -1,12 +1,30 @@
 /*
- * paho.c - dlopen + dlsym of Paho's MQTTAsync (see paho.h).  The table is
+ * paho.c - dlopen + dlsym of Paho's MQTTAsync (see paho.h), and TCP_NODELAY
+ * on Paho's sockets.
+ *
+ * Nagle: Paho never sets TCP_NODELAY and has no socket-option hook.  On
+ * the trip path vigild sends the PUBACK of the violating batch and then,
+ * a few hundred microseconds later, the retained shutdown: with Nagle the
+ * shutdown waits for the TCP ACK of the PUBACK, which the broker delays
+ * (delayed ACK, 40 ms on Linux), so a shutdown took 40-90 ms instead of a
+ * fraction of one (bench/bench_vigild_latency.sh).  vigild therefore
+ * defines connect() below and exports it (-Wl,--export-dynamic-symbol=
+ * connect in agent/CMakeLists.txt): Paho, loaded later, binds its connect
+ * to this one, which sets TCP_NODELAY on stream sockets of the internet
+ * families and calls libc's connect (dlsym RTLD_NEXT).  Any other caller
+ * in the process gets the same, harmless, behaviour.  The table is
  * filled through a name/offset list, so adding a function is one line in
  * paho.h and one here; a void * from dlsym is copied into the function
  * pointer slot with memcpy (POSIX guarantees the representations agree;
  * ISO C does not allow the cast).
  */
+#define _GNU_SOURCE /* RTLD_NEXT */
 #include <dlfcn.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -89,4 +107,38 @@ int vgd_paho_load(int tls, const vgd_paho **out, char *err, size_t errlen)
     paho_loaded[tls] = 1;
     *out = &paho_table[tls];
     return VG_OK;
+}
+
+/* ---- TCP_NODELAY for Paho's sockets (see the header comment) ---------- */
+
+typedef int paho_connect_fn(int, const struct sockaddr *, socklen_t);
+static paho_connect_fn *paho_real_connect; /* libc's connect */
+static pthread_once_t paho_connect_once = PTHREAD_ONCE_INIT;
+
+static void paho__find_connect(void)
+{
+    void *sym = dlsym(RTLD_NEXT, "connect");
+    memcpy(&paho_real_connect, &sym, sizeof sym);
+}
+
+/* Sets TCP_NODELAY when fd is a TCP socket; failures are ignored (Nagle
+ * stays on, nothing else changes). */
+static void paho__nodelay(int fd, const struct sockaddr *sa)
+{
+    int type = 0, one = 1;
+    socklen_t tl = sizeof type;
+    if (!sa || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
+        return;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 && type == SOCK_STREAM)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+/* connect(2) with TCP_NODELAY first; exported from vigild. */
+int connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+    pthread_once(&paho_connect_once, paho__find_connect);
+    paho__nodelay(fd, sa);
+    if (!paho_real_connect)
+        return -1;
+    return paho_real_connect(fd, sa, len);
 }

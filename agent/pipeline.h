@@ -12,10 +12,12 @@
  *   reset:    clears the latch only when no cause is active.
  *
  * A trip runs, in this order and without waiting on anything remote: the
- * local action (trip.h), the durable latch file, the trip record in the
- * spool (committed at once), and only then the publication of the retained
- * shutdown through the sink.  The sink's publish must not block (Paho
- * buffers while disconnected), so a broker that is down delays nothing.
+ * local action (trip.h), the latch file (written and renamed: survives a
+ * crash of vigild), the trip record in the spool (committed at once), the
+ * publication of the retained shutdown through the sink, and then the
+ * latch file's fsync (file and directory: survives power loss).  The
+ * sink's publish must not block (Paho buffers while disconnected), so a
+ * broker that is down delays nothing.
  *
  * Sequence rule: batch seq must be greater than the last accepted one
  * (restored from the spool at start).  seq == last is a duplicate (VG_EDUP,

@@ -1,24 +1,39 @@
 #!/usr/bin/env bash
-# bench_vigild.sh BUILD_DIR [RUNS] - vigild throughput over MQTT on loopback
-# with archiving on, side by side with a plain subscriber on the same broker,
-# plus vigild's idle RSS.  Load: vigil-sim --max-rate, 1 device, 4 channels,
-# 100 rows per batch (400 samples, ~5 KB per message), 200 000 rows.
+# bench_vigild.sh BUILD_DIR [RUNS] [ROWS] - vigild throughput over MQTT on
+# loopback with archiving on, side by side with two plain Paho clients on
+# the same broker, interleaved, RUNS (default 5) runs each, medians.
 #
-#   plain:  vigil-sim -> mosquitto -> mosquitto_sub (QoS 1), time until the
-#           subscriber has every message
-#   vigild: vigil-sim -> mosquitto -> vigild (scores, spools with
-#           commit_every 1, forwards on archive at QoS 1), time until vigild
-#           has accepted every batch
-# Prints samples/s for each run and the median.  Loopback only.
+# Load: vigil-sim --max-rate (a Paho MQTTAsync publisher, QoS 1), 1 device,
+# 4 channels, 100 rows per batch (400 samples, ~5 KB per message), ROWS
+# rows (default 400 000 = 1.6 M samples, 4 000 messages) per run.
+#
+#   pair:   vigil-sim -> mosquitto -> vigil-bench-paho-pair (a plain Paho
+#           QoS 1 subscriber that only counts); time from the publisher's
+#           start to the subscriber's last message
+#   vigild: vigil-sim -> mosquitto -> vigild (decode, score, spool with the
+#           default commit_every 1, forward on ROOT/DEV/archive at QoS 1)
+#           -> mosquitto -> vigil-bench-paho-pair --archive (decodes the
+#           chunks, counts distinct sample batches).  Two times: "accepted"
+#           (vigild's batches_in metric reaches the count; 10 ms polling)
+#           and "archived" (the archive subscriber has every batch: the
+#           data was carried end to end).  The ratio uses "archived".
+# Prints each run, the medians and the ratios, and the load average.
 set -euo pipefail
-B=$(cd "${1:?usage: $0 BUILD_DIR [RUNS]}" && pwd)
-RUNS=${2:-3}
+B=$(cd "${1:?usage: $0 BUILD_DIR [RUNS] [ROWS]}" && pwd)
+RUNS=${2:-5}
+ROWS=${3:-400000}
 T=$(mktemp -d /tmp/vigil-bench.XXXXXX)
 PORT=$((30000 + RANDOM % 20000))
-ROWS=200000 BATCH=100
+BATCH=100
 NB=$((ROWS / BATCH)) NS=$((ROWS * 4))
-cleanup() { kill "${PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$T"; }
+PAIR=$B/bench/vigil-bench-paho-pair
+VIGILD=${VIGILD:-$B/agent/vigild} # override to compare binaries
 PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$T"
+}
 trap cleanup EXIT
 printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\n' \
     "$PORT" >"$T/m.conf"
@@ -30,21 +45,31 @@ sim() { "$B/firmware-sim/vigil-sim" --broker "$URI" --devices 1 --rate 1000 --du
     --batch $BATCH --max-rate --quiet >/dev/null; }
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# counter NAME TOPIC [ARGS]: starts the counting subscriber, waits for "ready"
+counter() {
+    local name=$1 topic=$2
+    shift 2
+    : >"$T/$name.out"
+    "$PAIR" --broker "$URI" --topic "$topic" --count $NB --id "bench-$name" "$@" >"$T/$name.out" &
+    CPID=$!
+    while ! grep -q ready "$T/$name.out"; do sleep 0.02; done
+}
+t_last() { awk '/^msgs/ {print $10}' "$T/$1.out"; }
 
-plain_run() {
-    mosquitto_sub -p "$PORT" -h 127.0.0.1 -q 1 -t 'vigil/v1/sim-0/samples' -C $NB -F '%l' >/dev/null &
-    local sub=$! t0
-    sleep 0.3
+pair_run() {
+    local t0
+    counter pair vigil/v1/sim-0/samples
     t0=$(now)
     sim
-    wait $sub
-    echo "$NS / ($(now) - $t0)" | bc -l
+    wait $CPID
+    echo "$NS / ($(t_last pair) - $t0)" | bc -l
 }
 
 vigild_run() {
-    local i=$1 t0 pid
+    local i=$1 t0 t1 pid
     rm -rf "$T/d$i"
-    "$B/agent/vigild" --broker "$URI" --device sim-0 --data-dir "$T/d$i" \
+    counter arch vigil/v1/sim-0/archive --archive
+    "$VIGILD" --broker "$URI" --device sim-0 --data-dir "$T/d$i" \
         --metrics-file "$T/m$i.prom" --config "$T/v.conf" 2>"$T/v$i.err" &
     pid=$!
     while ! grep -q connected "$T/v$i.err"; do sleep 0.05; done
@@ -53,27 +78,27 @@ vigild_run() {
     while ! grep -q "vigild_batches_in_total{device=\"sim-0\"} $NB\$" "$T/m$i.prom" 2>/dev/null; do
         sleep 0.01
     done
-    local t1
     t1=$(now)
-    if [ "$i" = 1 ]; then
-        sleep 2
-        echo "idle_rss_kb $(awk '/VmRSS/ {print $2}' /proc/$pid/status)" >"$T/rss"
-    fi
+    wait $CPID
     kill $pid
     wait $pid || true
-    echo "$NS / ($t1 - $t0)" | bc -l
+    echo "$(echo "$NS / ($t1 - $t0)" | bc -l) $(echo "$NS / ($(t_last arch) - $t0)" | bc -l)"
 }
 
 printf '[agent]\nmetrics_ms = 10\n' >"$T/v.conf"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $NB messages x 400 samples per run"
 for i in $(seq 1 "$RUNS"); do
-    p=$(plain_run)
-    v=$(vigild_run "$i")
-    printf 'run %d: plain %.0f samples/s, vigild %.0f samples/s\n' "$i" "$p" "$v"
-    echo "$p" >>"$T/plain"
-    echo "$v" >>"$T/vigild"
+    p=$(pair_run)
+    read -r va vr < <(vigild_run "$i")
+    printf 'run %d: paho pair %.0f samples/s | vigild accepted %.0f, archived %.0f samples/s\n' \
+        "$i" "$p" "$va" "$vr"
+    echo "$p" >>"$T/pair"
+    echo "$va" >>"$T/va"
+    echo "$vr" >>"$T/vr"
 done
-mp=$(median <"$T/plain")
-mv=$(median <"$T/vigild")
-printf 'median: plain %.0f samples/s, vigild %.0f samples/s (%.0f%% of plain)\n' "$mp" "$mv" \
-    "$(echo "100 * $mv / $mp" | bc -l)"
-cat "$T/rss"
+mp=$(median <"$T/pair")
+ma=$(median <"$T/va")
+mr=$(median <"$T/vr")
+printf 'median: paho pair %.0f | vigild accepted %.0f (%.0f%%) | archived %.0f samples/s (%.0f%% of the pair)\n' \
+    "$mp" "$ma" "$(echo "100 * $ma / $mp" | bc -l)" "$mr" "$(echo "100 * $mr / $mp" | bc -l)"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
