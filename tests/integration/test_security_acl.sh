@@ -5,7 +5,7 @@
 # vigild or subscribers, no trip), cmd/reset, cmd/shutdown, status and model
 # writes are dropped (MQTT 5: PUBACK "not authorized"), and it cannot read
 # dev-b's retained model or its samples (nothing is delivered, MQTT 3.1.1
-# and 5).  Resets: a device
+# and 5).  Resets (raw publishes and vigilctl reset, when built): a device
 # cannot reset itself and the batch user cannot reset; the operator can.
 # Controls show each refused path works for its owner.
 . "$(dirname "$0")/lib.sh" "$@"
@@ -55,6 +55,14 @@ has_lines() {
 # vigild trusts the key that signs the model dev-a tries to slip in: only
 # the ACL stands between that bundle and dev-b
 "$VGD_TOOL" keygen "$VG_TMP/pk" "$VG_TMP/sk"
+# ctl_reset USER : vigilctl reset of dev-b as USER over TLS (its exit status)
+VCTL=$VG_BUILD/ctl/vigilctl
+ctl_reset() {
+    VIGIL_PASSWORD=$(cat "$VG_PKI/$1.pass") vg_timeout 15 "$VCTL" reset --broker "$VG_BROKER_URI" \
+        --device dev-b --username "$1" --ca-file "$VG_PKI/ca.pem" --cert-file "$VG_PKI/$1.pem" \
+        --key-file "$VG_PKI/$1.key" --timeout 2
+}
+
 vgd_start d dev-b --config "$VG_TMP/b.conf" --trust-key "$VG_TMP/pk"
 vg_tls_sub_bg b-sub dev-b -q 1 -t "$B/samples" -t "$B/cmd/reset" -t "$B/model" \
     -t "$B/cmd/shutdown" -F '%t %x'
@@ -115,11 +123,25 @@ vg_tls_pub dev-b -q 1 -t "$B/cmd/reset" -f "$VG_TMP/reset.cbor"
 vg_tls_pub batch -q 1 -t "$B/cmd/reset" -f "$VG_TMP/reset.cbor"
 vg_tls_pub dev-b -V mqttv5 -q 1 -t "$B/cmd/reset" -f "$VG_TMP/reset.cbor" 2>"$VG_TMP/r5.err" || true
 grep -qi "not authori[sz]ed" "$VG_TMP/r5.err" || vg_fail "dev-b's MQTT 5 reset not refused: $(cat "$VG_TMP/r5.err")"
-sleep 1.5
+# the operator's tool, vigilctl, used with the wrong roles: not confirmed
+if [ -x "$VCTL" ]; then
+    for u in dev-b batch; do
+        rc=0
+        ctl_reset "$u" >"$VG_TMP/ctl-$u.out" 2>&1 || rc=$?
+        vg_assert_eq 1 "$rc" "vigilctl reset as $u (exit 1: not confirmed): $(cat "$VG_TMP/ctl-$u.out")"
+    done
+else
+    sleep 1.5
+fi
 grep -q "reset" "$VG_TMP/d.err" && vg_fail "a device or batch reset reached vigild: $(grep reset "$VG_TMP/d.err")"
 [ -s "$VG_TMP/d.data/latched" ] || vg_fail "trip no longer latched"
 vg_assert_eq 0 "$(lines b "^$B/cmd/reset ")" "resets delivered from dev-b/batch"
-vg_tls_pub operator -q 1 -t "$B/cmd/reset" -f "$VG_TMP/reset.cbor" || vg_fail "operator cannot publish a reset"
-vgd_wait_for 5 grep -q "reset by 'operator'" "$VG_TMP/d.err" || vg_fail "operator reset not applied: $(tail -3 "$VG_TMP/d.err")"
+if [ -x "$VCTL" ]; then
+    ctl_reset operator >"$VG_TMP/ctl-op.out" 2>&1 || vg_fail "vigilctl reset as operator: $(cat "$VG_TMP/ctl-op.out")"
+    vg_log "vigilctl reset as operator: $(tail -1 "$VG_TMP/ctl-op.out")"
+else
+    vg_tls_pub operator -q 1 -t "$B/cmd/reset" -f "$VG_TMP/reset.cbor" || vg_fail "operator cannot publish a reset"
+fi
+vgd_wait_for 5 grep -Eq "trip [0-9]+ reset by" "$VG_TMP/d.err" || vg_fail "operator reset not applied: $(tail -3 "$VG_TMP/d.err")"
 vgd_wait_for 5 has_lines op "^$B/cmd/shutdown ?$" 1 || vg_fail "retained shutdown not cleared"
 vg_log "PASS"
