@@ -16,6 +16,7 @@
 #   fuzz      clang, -DVIGIL_FUZZ=ON -DVIGIL_TESTS=OFF (every library built
 #             with coverage instrumentation and ASan/UBSan); every fuzz target
 #             runs for --fuzz-seconds under ctest -L fuzz, two at a time
+#   package   scripts/package.sh: amd64 and arm64 .deb packages, checked
 # Every stage runs even when an earlier one failed; a summary table of the
 # stages (result, duration, tests) ends the run.  Logs: build-ci-logs/<stage>.log
 #
@@ -37,7 +38,7 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib/common.sh
 source "$SCRIPT_DIR/lib/common.sh"
 
-ALL_STAGES=(format gcc clang sanitize arm64 fuzz)
+ALL_STAGES=(format gcc clang sanitize arm64 fuzz package)
 STAGES=("${ALL_STAGES[@]}")
 SKIP=()
 FUZZ_SECONDS=20
@@ -283,6 +284,12 @@ stage_fuzz() {
     run_tests "$dir" -L fuzz -j "$(vg_jobs)"
 }
 
+# package: the amd64 and arm64 .deb packages built with CPack and checked
+# (contents, architecture, dependencies, the unit) by scripts/package.sh.
+stage_package() {
+    "$VG_ROOT/scripts/package.sh" --build-root "$VG_ROOT/build-ci-package"
+}
+
 # ----------------------------------------------------------------- runner --
 declare -A RESULT=() DURATION=()
 
@@ -291,7 +298,7 @@ packages_for_stages() {
     for s in "${STAGES[@]}"; do
         case $s in
         format | clang | sanitize | fuzz) pkgs+=("${VG_PKGS_CLANG[@]}") ;;
-        arm64) pkgs+=("${VG_PKGS_CROSS_ARM64[@]}") ;;
+        arm64 | package) pkgs+=("${VG_PKGS_CROSS_ARM64[@]}") ;;
         esac
     done
     printf '%s\n' "${pkgs[@]}" | awk '!seen[$0]++'
