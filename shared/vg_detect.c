@@ -91,7 +91,12 @@ void vg_params_compile(vg_params *p, const vg_defaults *d, const vg_envelope *en
     p->warmup = d->warmup < 2 ? 2 : d->warmup;
     p->ref_every = d->ref_every < 1 ? 1 : d->ref_every;
     p->model_version = m ? model_version : 0;
-    p->adapt = d->adapt;
+    /* One statistical baseline per channel: a fitted reference (model or
+     * local loc/scale) drives robust z, EWMA and CUSUM; without one the
+     * self-calibrating adaptive detector does.  Running both doubled the
+     * per-sample cost and, measured by bench/nab, added nothing to the
+     * fitted path's alert quality. */
+    p->adapt = d->adapt && !p->fixed_ref;
     p->ap = d->ap;
     p->inv_z = 1.0 / p->z_thr;
     p->inv_ewma = 1.0 / (p->ewma_l * sqrt(p->ewma_lambda / (2.0 - p->ewma_lambda)));
