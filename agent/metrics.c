@@ -187,6 +187,9 @@ void vgd_metrics_to_status(const vgd_metrics *m, vg_status *st)
     status__add(st, "alerts_raised", m->alerts_raised);
     status__add(st, "alerts_cleared", m->alerts_cleared);
     status__add(st, "trips", m->trips);
+    status__add(st, "resets", m->resets_ok);
+    status__add(st, "resets_refused", m->resets_refused);
+    status__add(st, "reset_refused_reason", m->reset_refused_reason);
     status__add(st, "models_applied", m->models_applied);
     status__add(st, "spool_bytes", m->spool_bytes);
     status__add(st, "backlog", m->backlog);

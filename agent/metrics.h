@@ -30,6 +30,7 @@ typedef struct vgd_metrics {
     uint64_t trips;                           /* trip decisions */
     uint64_t resets_ok;                       /* resets that cleared the latch */
     uint64_t resets_refused;                  /* resets refused (cause active, bad) */
+    uint64_t reset_refused_reason;            /* VG_* code of the last refusal, 0 none */
     uint64_t actions_run;                     /* local actions started */
     uint64_t actions_failed;                  /* failed to start or exited non-zero */
     uint64_t actions_killed;                  /* killed at their timeout */

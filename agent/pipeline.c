@@ -313,6 +313,7 @@ int vgd_pipeline_reset(vgd_pipeline *p, const uint8_t *buf, size_t len, int64_t 
         rc = vg_engine_reset_trips(p->eng);
     if (rc != VG_OK) {
         p->d.metrics->resets_refused++;
+        p->d.metrics->reset_refused_reason = (uint64_t)rc;
         vgd_log(VGD_WARN, "reset refused: %s", vg_strerror(rc));
         return rc;
     }

@@ -124,8 +124,11 @@ static void main__on_message(void *user, int which, const void *buf, size_t len)
         if (len > 0) /* an empty retained message clears the topic */
             vgd_pipeline_model(d->pipe, buf, len, now);
     } else {
-        if (vgd_pipeline_reset(d->pipe, buf, len, now) == VG_OK)
-            d->next_status = 0; /* publish the cleared state now */
+        /* Publish the outcome now: the cleared latch, or the refusal and its
+         * reason (status counters resets_refused / reset_refused_reason),
+         * so an operator's tool need not wait for the heartbeat. */
+        vgd_pipeline_reset(d->pipe, buf, len, now);
+        d->next_status = 0;
     }
     pthread_cond_signal(&d->wake);
     pthread_mutex_unlock(&d->lock);
