@@ -124,7 +124,8 @@ start_broker() {
         PORT=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
         port_open "$PORT" && continue
         printf '%s\n' "listener $PORT 127.0.0.1" "allow_anonymous true" \
-            "persistence false" "max_queued_messages 100000" "user $(id -un)" \
+            "persistence false" "max_queued_messages 100000" "set_tcp_nodelay true" \
+            "user $(id -un)" \
             >"$OUT/mosquitto.conf"
         mosquitto -c "$OUT/mosquitto.conf" >"$OUT/mosquitto.log" 2>&1 &
         PIDS+=($!)

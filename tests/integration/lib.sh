@@ -186,6 +186,7 @@ vg__broker_conf() {
         fi
         echo "max_queued_messages 1000000"
         echo "max_inflight_messages 0"
+        echo "set_tcp_nodelay true"
         echo "log_dest stderr"
         echo "log_type error"
         echo "log_type warning"
