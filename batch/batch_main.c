@@ -1,7 +1,10 @@
 /*
  * batch_main.c - vigil-batch's command line: a table of subcommands, a
  * table of options (each naming the subcommands that take it), --help per
- * subcommand, and exit codes (cli.h: 0 ok, 1 failure, 2 usage).
+ * subcommand, and exit codes (cli.h: 0 ok, 1 failure, 2 usage, 3 broker
+ * unreachable, 4 broker refused the login).  The broker options (TLS files,
+ * user name, password; $VIGIL_PASSWORD when --password is not given) are
+ * shared by ingest, publish and run and named as vigilctl's.
  *
  *   vigil-batch ingest  --broker URI --warehouse FILE
  *   vigil-batch import  --warehouse FILE SPOOL.db...
@@ -76,7 +79,13 @@ typedef struct vb_opt {
 } vb_opt;
 
 static const vb_opt options[] = {
-    {"broker", "URI", "ingest publish run", "MQTT broker, tcp://host:port"},
+    {"broker", "URI", "ingest publish run",
+     "MQTT broker, tcp://host:port; ssl:// or mqtts:// for TLS"},
+    {"username", "NAME", "ingest publish run", "broker user name (deploy ACL: batch)"},
+    {"password", "PW", "ingest publish run", "broker password (prefer $VIGIL_PASSWORD)"},
+    {"ca-file", "PEM", "ingest publish run", "TLS CA bundle the broker's certificate chains to"},
+    {"cert-file", "PEM", "ingest publish run", "TLS client certificate"},
+    {"key-file", "PEM", "ingest publish run", "TLS client key"},
     {"warehouse", "FILE", "ingest import retrain publish report run label",
      "warehouse SQLite file"},
     {"out", "DIR|FILE", "retrain report run",
@@ -129,7 +138,8 @@ static void usage(FILE *f, const vb_cmd *cmd)
         for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
             fprintf(f, "  vigil-batch %-8s %s\n", commands[i].name, commands[i].summary);
         fprintf(f, "\n'vigil-batch CMD --help' lists CMD's options.  Exit: 0 ok, 1 failure, "
-                   "2 usage.\n");
+                   "2 usage,\n3 broker unreachable (connection, TLS, timeout), 4 broker refused "
+                   "the login.\n");
         return;
     }
     fprintf(f, "usage: vigil-batch %s %s\n  %s\n\noptions:\n", cmd->name, cmd->usage, cmd->summary);
@@ -137,6 +147,10 @@ static void usage(FILE *f, const vb_cmd *cmd)
         if (in_list(options[i].cmds, cmd->name))
             fprintf(f, "  --%-16s %-9s %s\n", options[i].name, options[i].arg ? options[i].arg : "",
                     options[i].help);
+    if (in_list("ingest publish run", cmd->name))
+        fprintf(f, "\nenvironment: VIGIL_PASSWORD (broker password when --password is not "
+                   "given)\nexit: 0 ok, 1 failure, 2 usage, 3 broker unreachable (connection, "
+                   "TLS, timeout),\n      4 broker refused the login (not authorised)\n");
 }
 
 /* Parses a finite number; VG_ESYNTAX if not. */
@@ -171,6 +185,11 @@ static int set_opt(vb_cli *c, const char *name, const char *v)
         {"json", offsetof(vb_cli, json)},
         {"topic-root", offsetof(vb_cli, root)},
         {"client-id", offsetof(vb_cli, client_id)},
+        {"username", offsetof(vb_cli, auth.username)},
+        {"password", offsetof(vb_cli, auth.password)},
+        {"ca-file", offsetof(vb_cli, auth.ca_file)},
+        {"cert-file", offsetof(vb_cli, auth.cert_file)},
+        {"key-file", offsetof(vb_cli, auth.key_file)},
         {"ready-file", offsetof(vb_cli, ready_file)},
     };
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
@@ -262,6 +281,9 @@ static int parse(vb_cli *c, const vb_cmd *cmd, int argc, char **argv)
     }
     c->files = argv + optind;
     c->nfiles = argc - optind;
+    const char *env_pw = getenv("VIGIL_PASSWORD");
+    if (!c->auth.password && env_pw && env_pw[0] && in_list("ingest publish run", cmd->name))
+        c->auth.password = env_pw; /* the flag wins */
     return check_required(c, cmd, given, ngiven);
 }
 

@@ -8,12 +8,15 @@
 
 #include <stdint.h>
 
+#include "mqtt.h"
 #include "retrain.h"
 #include "vg_conf.h"
 
-#define VB_EXIT_OK    0 /* success */
-#define VB_EXIT_FAIL  1 /* a stage or an input failed (message on stderr) */
-#define VB_EXIT_USAGE 2 /* bad command line */
+#define VB_EXIT_OK          0 /* success */
+#define VB_EXIT_FAIL        1 /* a stage or an input failed (message on stderr) */
+#define VB_EXIT_USAGE       2 /* bad command line */
+#define VB_EXIT_UNREACHABLE 3 /* broker unreachable (connection, TLS handshake, timeout) */
+#define VB_EXIT_AUTH        4 /* broker refused the login (not authorised) */
 
 typedef struct vb_cli {
     const char *cmd;         /* subcommand */
@@ -31,6 +34,8 @@ typedef struct vb_cli {
     const char *note;        /* --note TEXT (label) */
     const char *root;        /* --topic-root (vigil/v1) */
     const char *client_id;   /* --client-id */
+    vb_mqtt_auth auth;       /* --username --password ($VIGIL_PASSWORD) --ca-file
+                                --cert-file --key-file */
     const char *ready_file;  /* --ready-file: touched once subscribed */
     const char *json;        /* --json FILE (report) */
     const char *prefix;      /* keygen PREFIX */
@@ -43,6 +48,14 @@ typedef struct vb_cli {
     int nfiles;
     vg_conf *conf; /* loaded --config (or defaults) */
 } vb_cli;
+
+/* The exit code of a failed vb_mqtt_open (enum vb_mqtt_fail). */
+static inline int vb_exit_for_mqtt(int fail)
+{
+    return fail == VB_MQTT_FAIL_AUTH  ? VB_EXIT_AUTH
+           : fail == VB_MQTT_FAIL_URI ? VB_EXIT_USAGE
+                                      : VB_EXIT_UNREACHABLE;
+}
 
 /* Stages run by the subcommands; each returns a VB_EXIT_* code. */
 int vb_cmd_ingest(vb_cli *c);

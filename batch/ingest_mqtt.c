@@ -173,10 +173,15 @@ int vb_cmd_ingest(vb_cli *cli)
                        .client_id = cli->client_id,
                        .session_expiry = cli->session_expiry,
                        .on_msg = ingest__on_msg,
-                       .ctx = &c};
-    if (rc == VG_OK && (rc = vb_mqtt_open(&mo, &m, err, sizeof err)) == VG_OK &&
-        (rc = ingest__subscribe(m, cli)) != VG_OK)
-        snprintf(err, sizeof err, "cannot subscribe on %s", cli->broker);
+                       .ctx = &c,
+                       .auth = &cli->auth};
+    int fail = VB_MQTT_FAIL_NONE, exit_rc = VB_EXIT_FAIL;
+    if (rc == VG_OK && (rc = vb_mqtt_open(&mo, &m, &fail, err, sizeof err)) != VG_OK)
+        exit_rc = vb_exit_for_mqtt(fail);
+    else if (rc == VG_OK && (rc = ingest__subscribe(m, cli)) != VG_OK)
+        snprintf(err, sizeof err,
+                 "cannot subscribe on %s (refused: may user %s read %s/+/archive?)", cli->broker,
+                 cli->auth.username ? cli->auth.username : "(anonymous)", cli->root);
     if (rc == VG_OK) {
         signal(SIGTERM, ingest__on_signal);
         signal(SIGINT, ingest__on_signal);
@@ -194,5 +199,5 @@ int vb_cmd_ingest(vb_cli *cli)
     for (size_t i = 0; allow && allow[i]; i++)
         free(allow[i]);
     free(allow);
-    return rc == VG_OK ? VB_EXIT_OK : VB_EXIT_FAIL;
+    return rc == VG_OK ? VB_EXIT_OK : exit_rc;
 }

@@ -1,6 +1,14 @@
 /*
  * mqtt.c - Paho MQTTAsync with MQTT 5 (see mqtt.h).  One mutex and one
  * condition variable turn Paho's completion callbacks into waits.
+ *
+ * Connect failures are told apart by what Paho reports: OpenSSL's error
+ * queue (handed to ssl_error_cb during the handshake) means TLS; an MQTT 5
+ * CONNACK reason 0x86 (bad user name or password), 0x87 (not authorised),
+ * 0x85 (client id not valid) or 0x8C (bad authentication method), or the
+ * 3.1.1 codes 2, 4, 5 Paho passes on as `code`, mean the broker refused
+ * the login; anything else (refused TCP connection, timeout, the broker
+ * closing the socket) is "unreachable".
  */
 #include "mqtt.h"
 
@@ -21,7 +29,11 @@ struct vb_mqtt {
     int connected;        /* CONNACK received and not lost since */
     int done;             /* the awaited operation completed */
     int ok;               /* ... successfully */
-    int reason;           /* Paho / MQTT reason code of a failure */
+    int reason;           /* Paho code of a failure */
+    int mqtt_reason;      /* MQTT 5 reason code of a failure (0: none) */
+    char fail_msg[160];   /* Paho's message of a failure */
+    char tls_err[256];    /* first OpenSSL error of the handshake ("" = none) */
+    char uri[512];        /* URI given to Paho (mqtts:// -> ssl://, mqtt:// -> tcp://) */
 };
 
 /* Marks the awaited operation complete. */
@@ -55,6 +67,41 @@ static void mqtt__on_fail5(void *ctx, MQTTAsync_failureData5 *r)
     mqtt__complete(ctx, 0, r ? r->code : -1);
 }
 
+/* The connect failed: keep Paho's code, the MQTT 5 reason and message. */
+static void mqtt__on_connect_fail5(void *ctx, MQTTAsync_failureData5 *r)
+{
+    vb_mqtt *m = ctx;
+    pthread_mutex_lock(&m->lock);
+    m->mqtt_reason = r ? (int)r->reasonCode : 0;
+    snprintf(m->fail_msg, sizeof m->fail_msg, "%s", r && r->message ? r->message : "");
+    pthread_mutex_unlock(&m->lock);
+    mqtt__complete(ctx, 0, r ? r->code : -1);
+}
+
+/* OpenSSL's error lines during the handshake ("TID:error:0A000086:SSL
+ * routines:FUNC:certificate verify failed:FILE:LINE:"): keeps the reason
+ * field of the first one.  Returns 1 (go on printing). */
+static int mqtt__on_ssl_error(const char *str, size_t len, void *u)
+{
+    vb_mqtt *m = u;
+    char line[256];
+    snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), str);
+    line[strcspn(line, "\r\n")] = '\0';
+    const char *why = line;
+    char *p = strstr(line, "error:");
+    for (int field = 0; field < 4 && p; field++) /* error: CODE: LIB: FUNC: */
+        p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL;
+    if (p && *p) {
+        why = p;
+        p[strcspn(p, ":")] = '\0';
+    }
+    pthread_mutex_lock(&m->lock);
+    if (!m->tls_err[0])
+        snprintf(m->tls_err, sizeof m->tls_err, "%s", why);
+    pthread_mutex_unlock(&m->lock);
+    return 1;
+}
+
 static void mqtt__on_connected(void *ctx, char *cause)
 {
     vb_mqtt *m = ctx;
@@ -85,17 +132,18 @@ static int mqtt__on_message(void *ctx, char *topic, int topic_len, MQTTAsync_mes
     return 1;
 }
 
-/* Waits for the awaited operation (or the connection when `conn`). */
+/* Waits for the awaited operation (or the connection when `conn`: until
+ * connected or the connect failed). */
 static int mqtt__wait(vb_mqtt *m, int conn)
 {
     struct timespec dl;
     clock_gettime(CLOCK_REALTIME, &dl);
-    dl.tv_sec += m->o.timeout_s > 0 ? m->o.timeout_s : 10;
+    dl.tv_sec += (m->o.timeout_s > 0 ? m->o.timeout_s : 10) + (conn ? 1 : 0);
     pthread_mutex_lock(&m->lock);
     int rc = 0;
-    while (rc == 0 && !(conn ? m->connected : m->done))
+    while (rc == 0 && !(conn ? m->connected || m->done : m->done))
         rc = pthread_cond_timedwait(&m->cond, &m->lock, &dl);
-    int ok = conn ? m->connected : m->done && m->ok;
+    int ok = conn ? m->connected || (m->done && m->ok) : m->done && m->ok;
     pthread_mutex_unlock(&m->lock);
     return ok ? VG_OK : VG_EIO;
 }
@@ -112,9 +160,19 @@ static void mqtt__arm(vb_mqtt *m)
 static int mqtt__create(vb_mqtt *m)
 {
     MQTTAsync_createOptions cr = MQTTAsync_createOptions_initializer5;
-    if (MQTTAsync_createWithOptions(&m->h, m->o.uri, m->o.client_id, MQTTCLIENT_PERSISTENCE_NONE,
-                                    NULL, &cr) != MQTTASYNC_SUCCESS)
+    if (strncmp(m->o.uri, "mqtts://", 8) == 0)
+        snprintf(m->uri, sizeof m->uri, "ssl://%s", m->o.uri + 8);
+    else if (strncmp(m->o.uri, "mqtt://", 7) == 0)
+        snprintf(m->uri, sizeof m->uri, "tcp://%s", m->o.uri + 7);
+    else
+        snprintf(m->uri, sizeof m->uri, "%s", m->o.uri);
+    int rc = MQTTAsync_createWithOptions(&m->h, m->uri, m->o.client_id, MQTTCLIENT_PERSISTENCE_NONE,
+                                         NULL, &cr);
+    if (rc != MQTTASYNC_SUCCESS) {
+        m->reason = rc;
+        m->h = NULL;
         return VG_EINVAL;
+    }
     if (MQTTAsync_setCallbacks(m->h, m, mqtt__on_lost, mqtt__on_message, NULL) !=
             MQTTASYNC_SUCCESS ||
         MQTTAsync_setConnected(m->h, m, mqtt__on_connected) != MQTTASYNC_SUCCESS)
@@ -122,10 +180,37 @@ static int mqtt__create(vb_mqtt *m)
     return VG_OK;
 }
 
+/* "" -> NULL, for Paho's optional strings. */
+static const char *mqtt__opt(const char *s)
+{
+    return s && s[0] ? s : NULL;
+}
+
+/* Fills the login and, for ssl://, the TLS options (as vigild does). */
+static void mqtt__auth(vb_mqtt *m, MQTTAsync_connectOptions *co, MQTTAsync_SSLOptions *so)
+{
+    const vb_mqtt_auth *a = m->o.auth;
+    if (a) {
+        co->username = mqtt__opt(a->username);
+        co->password = mqtt__opt(a->password);
+    }
+    if (strncmp(m->uri, "ssl://", 6) != 0)
+        return;
+    so->trustStore = a ? mqtt__opt(a->ca_file) : NULL;
+    so->keyStore = a ? mqtt__opt(a->cert_file) : NULL;
+    so->privateKey = a ? mqtt__opt(a->key_file) : NULL;
+    so->enableServerCertAuth = 1;
+    so->verify = 1;
+    so->ssl_error_cb = mqtt__on_ssl_error;
+    so->ssl_error_context = m;
+    co->ssl = so;
+}
+
 /* Starts the MQTT 5 connect with a persistent session when asked. */
 static int mqtt__connect(vb_mqtt *m)
 {
     MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer5;
+    MQTTAsync_SSLOptions so = MQTTAsync_SSLOptions_initializer;
     MQTTProperties props = MQTTProperties_initializer;
     MQTTProperty p = {.identifier = MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL};
     p.value.integer4 = m->o.session_expiry;
@@ -139,18 +224,68 @@ static int mqtt__connect(vb_mqtt *m)
     co.maxRetryInterval = 8;
     co.connectTimeout = m->o.timeout_s > 0 ? m->o.timeout_s : 10;
     co.onSuccess5 = mqtt__on_ok5;
-    co.onFailure5 = mqtt__on_fail5;
+    co.onFailure5 = mqtt__on_connect_fail5;
     co.context = m;
+    mqtt__auth(m, &co, &so);
     mqtt__arm(m);
     int rc = MQTTAsync_connect(m->h, &co);
     MQTTProperties_free(&props);
+    if (rc != MQTTASYNC_SUCCESS)
+        m->reason = rc;
     return rc == MQTTASYNC_SUCCESS ? VG_OK : VG_EIO;
 }
 
+/* Classifies a failed connect (enum vb_mqtt_fail) and explains it. */
+static int mqtt__explain(vb_mqtt *m, int created, char *err, size_t errlen)
+{
+    const vb_mqtt_opts *o = &m->o;
+    const char *user =
+        o->auth && o->auth->username && o->auth->username[0] ? o->auth->username : "(anonymous)";
+    pthread_mutex_lock(&m->lock);
+    int code = m->reason, done = m->done;
+    int cr = m->mqtt_reason >= 0x80 ? m->mqtt_reason : code; /* Paho 1.3 puts it in `code` */
+    int bad_id = cr == 2 || cr == 0x85, bad_pw = cr == 4 || cr == 0x86;
+    int auth = bad_id || bad_pw || cr == 5 || cr == 0x87 || cr == 0x8C;
+    int fail = VB_MQTT_FAIL_UNREACHABLE;
+    if (!created || code == MQTTASYNC_BAD_PROTOCOL || code == MQTTASYNC_NULL_PARAMETER ||
+        code == MQTTASYNC_BAD_STRUCTURE || code == MQTTASYNC_SSL_NOT_SUPPORTED) {
+        fail = VB_MQTT_FAIL_URI;
+        snprintf(err, errlen,
+                 "cannot use broker URI '%s' (Paho %d; expected tcp://, mqtt://, ssl:// or "
+                 "mqtts://HOST:PORT)",
+                 o->uri, code);
+    } else if (m->tls_err[0]) {
+        fail = VB_MQTT_FAIL_TLS;
+        snprintf(err, errlen,
+                 "broker %s: TLS handshake failed: %s (check --ca-file, --cert-file, "
+                 "--key-file and the broker's name)",
+                 o->uri, m->tls_err);
+    } else if (bad_id) {
+        fail = VB_MQTT_FAIL_AUTH;
+        snprintf(err, errlen, "broker %s refused the client id '%s': not authorised", o->uri,
+                 o->client_id);
+    } else if (auth) {
+        fail = VB_MQTT_FAIL_AUTH;
+        snprintf(err, errlen, "broker %s refused the connection as user %s: not authorised%s",
+                 o->uri, user, bad_pw ? " (bad user name or password)" : "");
+    } else {
+        int tls = strncmp(m->uri, "ssl://", 6) == 0;
+        snprintf(err, errlen, "broker %s unreachable%s%s%s (Paho %d)%s", o->uri,
+                 done ? "" : ": no answer in time", m->fail_msg[0] ? ": " : "", m->fail_msg, code,
+                 tls && !(o->auth && o->auth->cert_file && o->auth->cert_file[0])
+                     ? "; no --cert-file: the broker may require a client certificate"
+                     : "");
+    }
+    pthread_mutex_unlock(&m->lock);
+    return fail;
+}
+
 /* See mqtt.h. */
-int vb_mqtt_open(const vb_mqtt_opts *o, vb_mqtt **out, char *err, size_t errlen)
+int vb_mqtt_open(const vb_mqtt_opts *o, vb_mqtt **out, int *fail, char *err, size_t errlen)
 {
     *out = NULL;
+    if (fail)
+        *fail = VB_MQTT_FAIL_NONE;
     vb_mqtt *m = calloc(1, sizeof *m);
     if (!m)
         return VG_ENOMEM;
@@ -158,15 +293,17 @@ int vb_mqtt_open(const vb_mqtt_opts *o, vb_mqtt **out, char *err, size_t errlen)
     pthread_mutex_init(&m->lock, NULL);
     pthread_cond_init(&m->cond, NULL);
     int rc = mqtt__create(m);
+    int created = rc == VG_OK;
     if (rc == VG_OK)
         rc = mqtt__connect(m);
     if (rc == VG_OK)
         rc = mqtt__wait(m, 1);
     if (rc != VG_OK) {
-        snprintf(err, errlen, "cannot connect to %s as %s (code %d)", o->uri, o->client_id,
-                 m->reason);
+        int why = mqtt__explain(m, created, err, errlen);
+        if (fail)
+            *fail = why;
         vb_mqtt_close(m);
-        return rc;
+        return VG_EIO;
     }
     *out = m;
     return VG_OK;

@@ -95,10 +95,11 @@ static int run__publish_items(const vb_cli *c, vb_wh *w, vb_pub_list *l)
     vb_mqtt *m = NULL;
     char cid[96];
     snprintf(cid, sizeof cid, "vigil-batch-publish-%ld", (long)getpid());
-    vb_mqtt_opts mo = {.uri = c->broker, .client_id = cid};
-    if (vb_mqtt_open(&mo, &m, err, sizeof err) != VG_OK) {
+    vb_mqtt_opts mo = {.uri = c->broker, .client_id = cid, .auth = &c->auth};
+    int fail = VB_MQTT_FAIL_NONE;
+    if (vb_mqtt_open(&mo, &m, &fail, err, sizeof err) != VG_OK) {
         fprintf(stderr, "vigil-batch publish: %s\n", err);
-        return VB_EXIT_FAIL;
+        return vb_exit_for_mqtt(fail);
     }
     int rc = VG_OK;
     unsigned sent = 0, held = 0, skipped = 0;
@@ -182,10 +183,11 @@ int vb_cmd_run(vb_cli *c)
         c->cmd = stages[i].name;
         c->bundles = out;
         c->out = strcmp(stages[i].name, "report") == 0 ? c->report : out;
-        if (stages[i].fn(c) != VB_EXIT_OK) {
+        int rc = stages[i].fn(c);
+        if (rc != VB_EXIT_OK) {
             fprintf(stderr, "vigil-batch run: stage %s failed (see above); later stages not run\n",
                     stages[i].name);
-            return VB_EXIT_FAIL;
+            return rc == VB_EXIT_UNREACHABLE || rc == VB_EXIT_AUTH ? rc : VB_EXIT_FAIL;
         }
     }
     fprintf(stderr, "vigil-batch run: retrain, publish and report done\n");

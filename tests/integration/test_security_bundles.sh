@@ -2,8 +2,9 @@
 # Signed model bundles end to end on the deploy broker config (TLS, client
 # certificates, passwords, deploy/mosquitto/acl): vigil-batch imports a
 # spool, retrains and signs the device's bundle with key K1 (and, as an
-# attacker would, with another key K2); the "batch" user publishes them
-# retained over TLS.  (An unverified bundle's version is not trusted: its
+# attacker would, with another key K2); vigil-batch publish itself sends
+# them retained over TLS, logged in as user "batch" with its client
+# certificate and password.  (An unverified bundle's version is not trusted: its
 # ack reports version 0.)  vigild trusting K1 rejects the K2 bundle (ack reason
 # "signature"), applies the K1 bundle (ack applied, model/ack read by
 # batch), and still rejects K2 afterwards, keeping K1's model.  The device
@@ -42,8 +43,18 @@ CONF
 vg_tls_sub_bg acks-sub batch -q 1 -t 'vigil/v1/+/model/ack' -F '%t %x'
 vgd_start d dev-s --config "$VG_TMP/d.conf" --trust-key "$VG_TMP/k1.pub"
 
-# publish_as USER KEY : USER publishes KEY's bundle retained on dev-s/model
+# publish_as USER KEY : USER publishes KEY's bundle retained on dev-s/model:
+# batch with vigil-batch publish (verifying it with KEY), others with
+# mosquitto_pub
 publish_as() {
+    if [ "$1" = batch ]; then
+        "$VB" publish --broker "$VG_BROKER_URI" --bundles "$VG_TMP/$2" \
+            --sign-key "$VG_TMP/$2.key" --ca-file "$VG_PKI/ca.pem" --cert-file "$VG_PKI/batch.pem" \
+            --key-file "$VG_PKI/batch.key" --username batch --password "$(cat "$VG_PKI/batch.pass")" \
+            2>"$VG_TMP/publish.err" || vg_fail "vigil-batch publish $2 failed: $(cat "$VG_TMP/publish.err")"
+        grep -q "1 published" "$VG_TMP/publish.err" || vg_fail "publish $2: $(cat "$VG_TMP/publish.err")"
+        return
+    fi
     vg_tls_pub "$1" -q 1 -r -t "$T/model" -f "$VG_TMP/$2/dev-s.bundle" || vg_fail "$1 cannot publish"
 }
 acks() {
