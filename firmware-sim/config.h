@@ -15,12 +15,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mqtt.h"
 #include "scenario.h"
 
 typedef struct sim_config {
     /* connection */
     const char *broker; /* --broker URI */
     const char *root;   /* --root topic prefix, default "vigil/v1" */
+    sim_conn_auth auth; /* --username, --password ($VIGIL_PASSWORD), --ca-file,
+                           --cert-file, --key-file; a fleet or replay device
+                           logs in as its id when --username is not given */
     /* fleet */
     uint32_t devices;          /* --devices N */
     const char *prefix;        /* --prefix, device names PREFIX-i */

@@ -6,11 +6,15 @@
  * reconnect) -> subscribe -> ready (SUBACK).  A lost connection goes back to
  * connecting; Paho's automatic reconnect takes it from there and resends
  * unacknowledged QoS 1 publications of the persistent session.  A first
- * connect that fails is retried here by sim_conn_wait_ready().
+ * connect that fails is retried here by sim_conn_wait_ready(), unless
+ * the broker refused the login (CONNACK 4 bad user name or password, 5 not
+ * authorised, 2 client id rejected) or the TLS handshake failed (OpenSSL's
+ * error queue, handed to ssl_error_cb): those do not heal by retrying.
  */
 #include "mqtt.h"
 
 #include <MQTTAsync.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +29,17 @@
 #define MQTT_CONNECT_TMO_S  5
 #define MQTT_BUFFER_SLACK   16
 #define MQTT_RETRY_FIRST_US 500000 /* pause before retrying a failed first connect */
+#define MQTT_REFUSALS_SHOWN 5      /* connections whose refusal is explained */
+
+static atomic_int mqtt_refusals; /* refused connections so far (all of them) */
 
 struct sim_conn {
     MQTTAsync h;    /* the Paho client */
     sim_sync *sync; /* shared lock (borrowed) */
-    char *uri;      /* owned copies of the options */
+    char *uri;      /* owned copies of the options (mqtts:// -> ssl://) */
     char *client_id;
+    char *auth[5]; /* user, password, CA, certificate, key (NULL = unset) */
+    int tls;       /* ssl:// */
     char *subs[SIM_CONN_SUBS_MAX];
     int qos[SIM_CONN_SUBS_MAX]; /* all 1 */
     uint32_t nsub;
@@ -44,6 +53,8 @@ struct sim_conn {
     bool first_failed;   /* the first connect failed: retry */
     bool ever_connected; /* Paho reconnects by itself from now on */
     bool disconnected;   /* our disconnect completed */
+    bool refused;        /* the first connect was refused (login or TLS): final */
+    char tls_err[256];   /* first OpenSSL error of a handshake ("" = none) */
     uint64_t connects;   /* successful connects */
 };
 
@@ -124,15 +135,72 @@ static void mqtt__on_connected(void *ctx, char *cause)
         fprintf(stderr, "vigil-sim: %s: subscribe refused (%d)\n", c->client_id, rc);
 }
 
-/* The first connect failed (Paho does not retry it by itself). */
+/* OpenSSL's error lines ("TID:error:CODE:LIB:FUNC:REASON:FILE:LINE:"):
+ * keeps the REASON of the first one.  Returns 1 (go on). */
+static int mqtt__on_ssl_error(const char *str, size_t len, void *u)
+{
+    sim_conn *c = u;
+    char line[256];
+    snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), str);
+    line[strcspn(line, "\r\n")] = '\0';
+    const char *why = line;
+    char *p = strstr(line, "error:");
+    for (int field = 0; field < 4 && p; field++) /* error: CODE: LIB: FUNC: */
+        p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL;
+    if (p && *p) {
+        why = p;
+        p[strcspn(p, ":")] = '\0';
+    }
+    pthread_mutex_lock(&c->sync->lock);
+    if (!c->tls_err[0])
+        snprintf(c->tls_err, sizeof c->tls_err, "%s", why);
+    pthread_mutex_unlock(&c->sync->lock);
+    return 1;
+}
+
+/* Explains a refused first connect on stderr (the first few only). */
+static void mqtt__explain(const sim_conn *c, int code, const char *tls_err)
+{
+    int n = atomic_fetch_add(&mqtt_refusals, 1);
+    if (n > MQTT_REFUSALS_SHOWN)
+        return;
+    if (n == MQTT_REFUSALS_SHOWN) {
+        fprintf(stderr, "vigil-sim: (further refused connections not shown)\n");
+        return;
+    }
+    const char *user = c->auth[0] ? c->auth[0] : "(anonymous)";
+    if (tls_err[0])
+        fprintf(stderr,
+                "vigil-sim: %s: broker %s: TLS handshake failed: %s (check --ca-file, "
+                "--cert-file, --key-file and the broker's name)\n",
+                c->client_id, c->uri, tls_err);
+    else if (code == 2)
+        fprintf(stderr, "vigil-sim: %s: broker %s refused the client id: not authorised\n",
+                c->client_id, c->uri);
+    else
+        fprintf(stderr,
+                "vigil-sim: %s: broker %s refused the connection as user %s: not "
+                "authorised%s\n",
+                c->client_id, c->uri, user, code == 4 ? " (bad user name or password)" : "");
+}
+
+/* The first connect failed (Paho does not retry it by itself): retried by
+ * sim_conn_wait_ready() unless the login was refused or TLS failed. */
 static void mqtt__on_connect_failed(void *ctx, MQTTAsync_failureData *r)
 {
     sim_conn *c = ctx;
+    int code = r ? r->code : MQTTASYNC_FAILURE;
+    char tls_err[sizeof c->tls_err];
     pthread_mutex_lock(&c->sync->lock);
+    snprintf(tls_err, sizeof tls_err, "%s", c->tls_err);
+    bool refused = !c->ever_connected && (tls_err[0] || code == 2 || code == 4 || code == 5);
     if (!c->ever_connected)
         c->first_failed = true;
+    c->refused |= refused;
     pthread_cond_broadcast(&c->sync->cond);
     pthread_mutex_unlock(&c->sync->lock);
+    if (refused)
+        mqtt__explain(c, code, tls_err);
 }
 
 /* Connection lost: Paho reconnects automatically. */
@@ -188,6 +256,19 @@ static int mqtt__connect(sim_conn *c)
     co.maxRetryInterval = MQTT_RETRY_MAX_S;
     co.onFailure = mqtt__on_connect_failed;
     co.context = c;
+    co.username = c->auth[0];
+    co.password = c->auth[1];
+    MQTTAsync_SSLOptions so = MQTTAsync_SSLOptions_initializer;
+    if (c->tls) {
+        so.trustStore = c->auth[2];
+        so.keyStore = c->auth[3];
+        so.privateKey = c->auth[4];
+        so.enableServerCertAuth = 1;
+        so.verify = 1;
+        so.ssl_error_cb = mqtt__on_ssl_error;
+        so.ssl_error_context = c;
+        co.ssl = &so;
+    }
     int rc = MQTTAsync_connect(c->h, &co);
     if (rc != MQTTASYNC_SUCCESS)
         fprintf(stderr, "vigil-sim: %s: connect refused by the client library (%d)\n", c->client_id,
@@ -195,13 +276,45 @@ static int mqtt__connect(sim_conn *c)
     return rc == MQTTASYNC_SUCCESS ? VG_OK : VG_EINVAL;
 }
 
+/* strdup of s, or NULL for NULL / "" (*bad set when out of memory). */
+static char *mqtt__dup(const char *s, bool *bad)
+{
+    char *d = s && s[0] ? strdup(s) : NULL;
+    *bad |= s && s[0] && !d;
+    return d;
+}
+
+/* Copies the URI (mqtts:// -> ssl://, mqtt:// -> tcp://), the login and
+ * the TLS files into c. */
+static int mqtt__copy_auth(sim_conn *c, const sim_conn_opts *o)
+{
+    bool bad = false;
+    size_t n = strlen(o->uri) + 8;
+    c->uri = malloc(n);
+    if (!c->uri)
+        return VG_ENOMEM;
+    if (strncmp(o->uri, "mqtts://", 8) == 0)
+        snprintf(c->uri, n, "ssl://%s", o->uri + 8);
+    else if (strncmp(o->uri, "mqtt://", 7) == 0)
+        snprintf(c->uri, n, "tcp://%s", o->uri + 7);
+    else
+        snprintf(c->uri, n, "%s", o->uri);
+    c->tls = strncmp(c->uri, "ssl://", 6) == 0;
+    const sim_conn_auth *a = &o->auth;
+    c->auth[0] = mqtt__dup(a->username ? a->username : o->default_user, &bad);
+    c->auth[1] = mqtt__dup(a->password, &bad);
+    c->auth[2] = mqtt__dup(a->ca_file, &bad);
+    c->auth[3] = mqtt__dup(a->cert_file, &bad);
+    c->auth[4] = mqtt__dup(a->key_file, &bad);
+    return bad ? VG_ENOMEM : VG_OK;
+}
+
 /* Copies the options into c. */
 static int mqtt__copy_opts(sim_conn *c, const sim_conn_opts *o)
 {
     c->sync = o->sync;
-    c->uri = strdup(o->uri);
     c->client_id = strdup(o->client_id);
-    if (!c->uri || !c->client_id)
+    if (!c->client_id || mqtt__copy_auth(c, o) != VG_OK)
         return VG_ENOMEM;
     for (uint32_t i = 0; i < o->nsub && i < SIM_CONN_SUBS_MAX; i++) {
         c->subs[i] = strdup(o->subs[i]);
@@ -222,6 +335,8 @@ static void mqtt__free(sim_conn *c)
 {
     for (uint32_t i = 0; i < c->nsub; i++)
         free(c->subs[i]);
+    for (size_t i = 0; i < sizeof c->auth / sizeof c->auth[0]; i++)
+        free(c->auth[i]);
     free(c->uri);
     free(c->client_id);
     free(c);
@@ -279,7 +394,7 @@ int sim_conn_open(sim_conn **out, const sim_conn_opts *o)
 int sim_conn_wait_ready(sim_conn *c, int64_t deadline_us)
 {
     pthread_mutex_lock(&c->sync->lock);
-    while (!(c->connected && c->subscribed) && sim_mono_us() < deadline_us) {
+    while (!(c->connected && c->subscribed) && !c->refused && sim_mono_us() < deadline_us) {
         if (c->first_failed) {
             c->first_failed = false;
             pthread_mutex_unlock(&c->sync->lock);
@@ -290,9 +405,9 @@ int sim_conn_wait_ready(sim_conn *c, int64_t deadline_us)
         }
         sim_sync_wait(c->sync, deadline_us);
     }
-    bool ok = c->connected && c->subscribed;
+    bool ok = c->connected && c->subscribed, refused = c->refused;
     pthread_mutex_unlock(&c->sync->lock);
-    return ok ? VG_OK : VG_EMISSING;
+    return ok ? VG_OK : refused ? VG_EIO : VG_EMISSING;
 }
 
 /* See mqtt.h. */

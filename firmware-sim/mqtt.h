@@ -14,6 +14,16 @@
  * our callbacks waiting for it).  Publish completions are delivered to the
  * sim_pub hook embedded in the caller's record, PUBACK (QoS 1) = ok.
  *
+ * TLS and login (as vigild's [mqtt] keys): an ssl:// or mqtts:// URI
+ * connects over TLS (vigil-sim links Paho's TLS variant, paho-mqtt3as) with
+ * trustStore = ca_file, keyStore = cert_file, privateKey = key_file, and
+ * the server certificate verified against the CA including its host name
+ * (always on, as in vigild); mqtt:// is tcp://.  A user name and password
+ * go into the CONNECT when given.  A first connect the broker refuses (not
+ * authorised, bad user name or password) or whose TLS handshake fails is
+ * not retried: the reason is printed on stderr (the first few connections
+ * only) and sim_conn_wait_ready() returns at once.
+ *
  * Cost: a publish is one Paho call (which copies the payload); memory per
  * connection is Paho's plus a few hundred bytes here.
  */
@@ -45,9 +55,19 @@ struct sim_pub {
 typedef void sim_msg_fn(void *ctx, const char *topic, size_t topic_len, const void *payload,
                         size_t len);
 
+/* Login and TLS files (--username --password --ca-file --cert-file
+ * --key-file); NULL = not used. */
+typedef struct sim_conn_auth {
+    const char *username;  /* CONNECT user name */
+    const char *password;  /* CONNECT password */
+    const char *ca_file;   /* PEM CA bundle the broker's certificate chains to */
+    const char *cert_file; /* PEM client certificate */
+    const char *key_file;  /* PEM client key (unencrypted) */
+} sim_conn_auth;
+
 /* How to open a connection. */
 typedef struct sim_conn_opts {
-    const char *uri;                     /* tcp://host:port */
+    const char *uri;                     /* tcp://, mqtt://, ssl:// or mqtts://host:port */
     const char *client_id;               /* stable id */
     bool clean_session;                  /* true: throw the session away */
     uint32_t max_inflight;               /* in-flight window (>= 1) */
@@ -56,6 +76,9 @@ typedef struct sim_conn_opts {
     sim_msg_fn *on_msg;                  /* message handler, may be NULL */
     void *msg_ctx;                       /* its context */
     sim_sync *sync;                      /* shared lock (borrowed) */
+    sim_conn_auth auth;                  /* login and TLS files */
+    const char *default_user;            /* user name when auth.username is NULL (a
+                                            device's id; NULL = none) */
 } sim_conn_opts;
 
 typedef struct sim_conn sim_conn;
@@ -76,7 +99,9 @@ void sim_sync_wait(sim_sync *s, int64_t deadline_us);
 int sim_conn_open(sim_conn **out, const sim_conn_opts *o);
 
 /* Waits until connected and subscribed, retrying failed first connects,
- * until CLOCK_MONOTONIC reaches deadline_us.  VG_OK or VG_EMISSING. */
+ * until CLOCK_MONOTONIC reaches deadline_us.  VG_OK, VG_EMISSING (time
+ * out) or VG_EIO (the broker refused the login or TLS failed; explained on
+ * stderr). */
 int sim_conn_wait_ready(sim_conn *c, int64_t deadline_us);
 
 /* Publishes payload[0..len) to topic at QoS 1.  `pub` (may be NULL) gets

@@ -112,7 +112,9 @@ static int run__connect_one(run_fleet *r, uint32_t i)
                        .nsub = 2,
                        .on_msg = run__on_command,
                        .msg_ctx = d,
-                       .sync = &r->sync};
+                       .sync = &r->sync,
+                       .auth = cfg->auth,
+                       .default_user = d->name};
     int rc = sim_conn_open(&r->conn[i], &o);
     if (rc == VG_OK)
         rc = sim_outbox_init(&r->box[i], r->conn[i], &r->sync, tp, cfg->inflight, r->buf_cap);

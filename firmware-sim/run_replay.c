@@ -108,7 +108,9 @@ static int replay__connect(run_replay *r)
                        .nsub = 2,
                        .on_msg = replay__on_command,
                        .msg_ctx = r,
-                       .sync = &r->sync};
+                       .sync = &r->sync,
+                       .auth = cfg->auth,
+                       .default_user = cfg->device};
     int rc = sim_conn_open(&r->conn, &o);
     if (rc == VG_OK)
         rc = sim_outbox_init(&r->box, r->conn, &r->sync, tp, cfg->inflight,

@@ -4,7 +4,9 @@
  *
  * Each row of sim__options names an option, the type of its value and the
  * sim_config field it fills (offsetof), so adding an option is one row.
- * "--name value" and "--name=value" are both accepted.
+ * "--name value" and "--name=value" are both accepted.  The broker
+ * password may come from $VIGIL_PASSWORD instead of --password (the flag
+ * wins), as for vigilctl and vigil-batch.
  */
 #include <errno.h>
 #include <signal.h>
@@ -46,7 +48,8 @@ typedef struct sim_opt {
 
 static const sim_opt sim__options[] = {
     OPT_GROUP("Simulated fleet"),
-    OPT("broker", OPT_STR, broker, "URI", "MQTT broker, e.g. tcp://127.0.0.1:1883"),
+    OPT("broker", OPT_STR, broker, "URI",
+        "MQTT broker, e.g. tcp://127.0.0.1:1883;\nssl:// or mqtts:// for TLS"),
     OPT("devices", OPT_U32, devices, "N", "number of devices (default 1)"),
     OPT("prefix", OPT_STR, prefix, "P", "devices are named P-0 .. P-<N-1> (default sim)"),
     OPT("rate", OPT_DBL, rate_hz, "HZ", "samples per second per channel (default 10)"),
@@ -72,6 +75,14 @@ static const sim_opt sim__options[] = {
     OPT("drain", OPT_DBL, drain_s, "S", "at the end wait up to S s for PUBACKs (default 30)"),
     OPT("connect-timeout", OPT_DBL, connect_s, "S", "give up connecting after S s (default 10)"),
     OPT("root", OPT_STR, root, "TOPIC", "topic root (default vigil/v1)"),
+    OPT_GROUP("Broker login and TLS"),
+    OPT("username", OPT_STR, auth.username, "NAME",
+        "broker user name (default: each simulated\ndevice's id; the tools: none)"),
+    OPT("password", OPT_STR, auth.password, "PW", "broker password (prefer $VIGIL_PASSWORD)"),
+    OPT("ca-file", OPT_STR, auth.ca_file, "PEM",
+        "TLS CA bundle the broker's certificate\nchains to"),
+    OPT("cert-file", OPT_STR, auth.cert_file, "PEM", "TLS client certificate"),
+    OPT("key-file", OPT_STR, auth.key_file, "PEM", "TLS client key"),
     OPT("dump", OPT_STR, dump, "FILE", "write every published payload to FILE (--decode)"),
     OPT("dry-run", OPT_FLAG, dry_run, NULL, "simulate and --dump, unpaced, without a broker"),
     OPT("quiet", OPT_FLAG, quiet, NULL, "no per-event log lines on stderr"),
@@ -125,7 +136,13 @@ static const char sim__notes[] =
     "0, --max-rate or --dry-run it runs as fast as acknowledgements allow.  Same\n"
     "seed and no command received: byte-identical payloads (compare --dump files).\n"
     "\n"
-    "Exit status: 0 ok, 1 error, 2 bad usage, 3 some batches not acknowledged.\n";
+    "Login: without --username every simulated device logs in as its own id, as\n"
+    "the deploy ACL expects (one password file entry per device; all devices\n"
+    "share --password); --username NAME logs every device in as NAME, for a\n"
+    "permissive test broker.  Environment: VIGIL_PASSWORD (when no --password).\n"
+    "\n"
+    "Exit status: 0 ok, 1 error (also: the broker refused the login or TLS\n"
+    "failed), 2 bad usage, 3 some batches not acknowledged.\n";
 
 /* Prints an option's help text, indenting its continuation lines. */
 static void sim__help_text(FILE *f, const char *h)
@@ -369,6 +386,9 @@ int main(int argc, char **argv)
     sim__defaults(&cfg);
     if (sim__parse(argc, argv, &cfg) != VG_OK)
         return 2;
+    const char *env_pw = getenv("VIGIL_PASSWORD");
+    if (!cfg.auth.password && env_pw && env_pw[0])
+        cfg.auth.password = env_pw; /* the flag wins */
     if (cfg.help) {
         sim__help(stdout);
         return 0;

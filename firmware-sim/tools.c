@@ -128,7 +128,8 @@ static int tools__listen_open(const sim_config *cfg, tools_listen *l, sim_conn *
                        .nsub = 1,
                        .on_msg = tools__on_sample_msg,
                        .msg_ctx = l,
-                       .sync = &l->sync};
+                       .sync = &l->sync,
+                       .auth = cfg->auth};
     int rc = sim_conn_open(conn, &o);
     if (rc == VG_OK)
         rc = sim_conn_wait_ready(*conn, sim_mono_us() + (int64_t)(cfg->connect_s * 1e6));
@@ -225,7 +226,8 @@ static int tools__publish(const sim_config *cfg, const char *topic, const uint8_
                        .client_id = id,
                        .clean_session = true,
                        .max_inflight = 1,
-                       .sync = &sync};
+                       .sync = &sync,
+                       .auth = cfg->auth};
     sim_conn *conn = NULL;
     tools_sent sent = {.pub.done = tools__sent, .sync = &sync};
     int64_t deadline = sim_mono_us() + (int64_t)(cfg->connect_s * 1e6);
