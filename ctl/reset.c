@@ -15,6 +15,9 @@
  * Design: subscribe to the device's status and cmd/shutdown first, give
  * the broker a moment to deliver the retained state (what is latched, is
  * the agent online), then publish at QoS 1 and watch.
+ * The reset names its operator (vg_reset.operator_id, logged by vigild):
+ * --operator NAME, else the broker user name (--username or the --config's
+ * [mqtt] username), else $USER, else empty.
  * Cost: one connection, a few messages, at most --timeout seconds.
  */
 #include <inttypes.h>
@@ -152,9 +155,9 @@ int ctl_cmd_reset(ctl_opts *o)
                 o->device);
         return CTL_EXIT_USAGE;
     }
-    if (!o->operator_id)
-        o->operator_id = getenv("USER");
-    int rc = ctl_conn_options(o);
+    int rc = ctl_conn_options(o); /* fills username from --config too */
+    if (!o->operator_id)          /* --operator, else the login name, else $USER */
+        o->operator_id = o->username && o->username[0] ? o->username : getenv("USER");
     static reset_view v; /* vg_status is a few KiB */
     ctl_conn *c = NULL;
     if (rc == CTL_EXIT_OK && (rc = ctl_conn_open(o, &c)) == CTL_EXIT_OK &&
