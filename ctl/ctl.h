@@ -49,7 +49,7 @@ typedef struct ctl_opts {
     int plain;         /* plain periodic output even on a terminal */
     /* reset */
     const char *device;      /* device id */
-    const char *operator_id; /* who asks ($USER by default) */
+    const char *operator_id; /* who asks (--operator, else the user name, else $USER) */
     uint64_t trip_id;        /* 0 = the latched one */
     double timeout_s;        /* how long to wait for the agent's answer */
     /* spool */
