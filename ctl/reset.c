@@ -5,12 +5,13 @@
  * How vigild answers (agent/pipeline.c, agent/vigild_main.c): an accepted
  * reset clears the retained cmd/shutdown (an empty retained message) and
  * publishes a status at once with latched = 0.  A refused reset (cause still
- * present, wrong trip id, wrong device) publishes NOTHING: it is only
- * logged and counted in the metrics file (vigild_resets_refused_total).  So
- * the verdict is: cleared as soon as the empty shutdown or a latched = 0
- * status arrives after our publish; refused when --timeout passes and the
- * device's status is still latched ("cause still present" is then the
- * likely reason but cannot be told apart from a trip-id mismatch).
+ * present, wrong trip id) also publishes a status at once, whose counter
+ * resets_refused has gone up and whose reset_refused_reason holds the
+ * vg_error code (20 "active": the cause is still present).  So the verdict
+ * is: cleared as soon as the empty shutdown or a latched = 0 status arrives
+ * after our publish; refused, with the reason, as soon as a status shows
+ * one more refusal than before; and, for an agent that predates those
+ * counters, refused when --timeout passes with the status still latched.
  *
  * Design: subscribe to the device's status and cmd/shutdown first, give
  * the broker a moment to deliver the retained state (what is latched, is
@@ -35,13 +36,25 @@
 
 /* What we know about the device. */
 typedef struct reset_view {
-    int have_status;  /* a status was seen */
-    vg_status status; /* the latest one */
-    int have_trip;    /* a non-empty shutdown was seen */
-    vg_shutdown trip; /* the latest one */
-    int cleared;      /* the agent cleared the latch after our reset */
-    int answered;     /* the agent published a status after our reset */
+    int have_status;       /* a status was seen */
+    vg_status status;      /* the latest one */
+    int have_trip;         /* a non-empty shutdown was seen */
+    vg_shutdown trip;      /* the latest one */
+    int cleared;           /* the agent cleared the latch after our reset */
+    int answered;          /* the agent published a status after our reset */
+    uint64_t refused_base; /* resets_refused before our reset */
+    int refused;           /* a status showed one more refusal */
+    uint64_t reason;       /* its reset_refused_reason (vg_error code) */
 } reset_view;
+
+/* Value of status counter `name`, or 0 when the agent does not send it. */
+static uint64_t reset__counter(const vg_status *s, const char *name)
+{
+    for (uint32_t i = 0; i < s->ncounter; i++)
+        if (strcmp(s->counter[i].name, name) == 0)
+            return s->counter[i].value;
+    return 0;
+}
 
 /* Folds one message into the view; `after` is 1 once our reset is out. */
 static void reset__fold(reset_view *v, const ctl_msg *m, int after)
@@ -57,6 +70,10 @@ static void reset__fold(reset_view *v, const ctl_msg *m, int after)
         if (after && !m->retained && v->status.online) {
             v->answered = 1;
             v->cleared |= !v->status.latched;
+            if (reset__counter(&v->status, "resets_refused") > v->refused_base) {
+                v->refused = 1;
+                v->reason = reset__counter(&v->status, "reset_refused_reason");
+            }
         }
     }
 }
@@ -65,7 +82,7 @@ static void reset__fold(reset_view *v, const ctl_msg *m, int after)
 static int reset__watch(ctl_conn *c, reset_view *v, int64_t ms, int after)
 {
     int64_t end = ctl_mono_us() + ms * 1000;
-    while (!ctl_stop && !v->cleared && ctl_mono_us() < end) {
+    while (!ctl_stop && !v->cleared && !v->refused && ctl_mono_us() < end) {
         ctl_msg *m;
         int rc = ctl_conn_next(c, 100, &m);
         if (rc != CTL_EXIT_OK)
@@ -129,6 +146,16 @@ static int reset__verdict(const ctl_opts *o, const reset_view *v, int was_latche
                 d);
         return CTL_EXIT_FAIL;
     }
+    if (v->refused) {
+        fprintf(stderr, "%s: refused by the agent: %s", d,
+                v->reason == VG_EACTIVE ? "the cause is still present"
+                                        : vg_strerror((int)v->reason));
+        if (v->have_trip)
+            fprintf(stderr, " (trip %" PRIu64 " on %s: %s)", v->trip.trip_id, v->trip.channel,
+                    v->trip.reason);
+        fputc('\n', stderr);
+        return CTL_EXIT_FAIL;
+    }
     if (!v->status.latched && !v->have_trip) {
         printf("%s: nothing was latched\n", d);
         return CTL_EXIT_OK;
@@ -138,8 +165,8 @@ static int reset__verdict(const ctl_opts *o, const reset_view *v, int was_latche
         fprintf(stderr, " (trip %" PRIu64 " on %s: %s)", v->trip.trip_id, v->trip.channel,
                 v->trip.reason);
     fprintf(stderr,
-            "; the cause is still present%s (vigild publishes no explicit refusal: see "
-            "its log or vigild_resets_refused_total)\n",
+            "; the cause is still present%s (no refusal counter in the agent's status: "
+            "see its log or vigild_resets_refused_total)\n",
             o->trip_id ? " or the trip id does not match" : "");
     return CTL_EXIT_FAIL;
 }
@@ -164,6 +191,7 @@ int ctl_cmd_reset(ctl_opts *o)
         (rc = reset__subscribe(o, c)) == CTL_EXIT_OK &&
         (rc = reset__watch(c, &v, RESET_RETAINED_MS, 0)) == CTL_EXIT_OK) {
         int was_latched = v.have_trip || (v.have_status && v.status.latched);
+        v.refused_base = v.have_status ? reset__counter(&v.status, "resets_refused") : 0;
         if ((rc = reset__publish(o, c)) == CTL_EXIT_OK &&
             (rc = reset__watch(c, &v, (int64_t)(o->timeout_s * 1000), 1)) == CTL_EXIT_OK)
             rc = reset__verdict(o, &v, was_latched);

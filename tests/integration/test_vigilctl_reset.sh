@@ -46,7 +46,7 @@ sleep 0.5
 rc=0
 reset >"$VG_TMP/r1.out" 2>"$VG_TMP/r1.err" || rc=$?
 vg_assert_eq 1 "$rc" "reset while the cause is present"
-grep -q "refused: still latched (trip 1 on temp" "$VG_TMP/r1.err" ||
+grep -q "refused by the agent: the cause is still present (trip 1 on temp" "$VG_TMP/r1.err" ||
     vg_fail "refusal reason: $(cat "$VG_TMP/r1.err")"
 grep -q "reset refused" "$VG_TMP/d.err" || vg_fail "vigild did not see a refused reset"
 
