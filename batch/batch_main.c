@@ -27,6 +27,7 @@
 #include "conf_file.h"
 #include "import.h"
 #include "keys.h"
+#include "progress.h"
 #include "vg_error.h"
 
 #ifndef VIGIL_VERSION
@@ -331,12 +332,16 @@ static int cmd_import(vb_cli *c)
     }
     vb_ingest *g = vb_ingest_create(w, NULL);
     int failed = !g;
+    vb_progress p; /* a live line on a terminal, silent in logs */
+    vb_progress_start(&p, "import", "files", (uint64_t)c->nfiles);
     for (int i = 0; g && i < c->nfiles; i++) {
         if (vb_import_spool(g, w, c->files[i], c->device, err, sizeof err) != VG_OK) {
             fprintf(stderr, "vigil-batch import: %s\n", err);
             failed++;
         }
+        vb_progress_step(&p, (uint64_t)i + 1);
     }
+    vb_progress_end(&p);
     if (g) {
         const vb_ingest_stats *st = vb_ingest_stats_get(g);
         fprintf(stderr,

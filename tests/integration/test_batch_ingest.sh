@@ -60,7 +60,8 @@ sleep 2
 got=$(samples)
 vg_log "after SIGKILL and restart: $got of $want samples via MQTT"
 [ "$got" -le "$want" ] || vg_fail "more samples than sent: $got"
-"$VB" import --warehouse "$WH" "$VG_TMP/pump-1.db" 2>"$VG_TMP/import.err" || vg_fail "import: $(cat "$VG_TMP/import.err")"
+VB_PROGRESS=1 "$VB" import --warehouse "$WH" "$VG_TMP/pump-1.db" 2>"$VG_TMP/import.err" || vg_fail "import: $(cat "$VG_TMP/import.err")"
+grep -q "import: 1/1 files" "$VG_TMP/import.err" || vg_fail "import drew no progress line"
 vg_assert_eq "$want" "$(samples)" "samples after re-import"
 vg_assert_eq 120 "$(sqlite3 "$WH" "SELECT count(*) FROM batches")" "distinct batches"
 vg_assert_eq 360 "$(sqlite3 "$WH" "SELECT count(*) FROM samples")" "block rows (no duplicates)"
