@@ -37,9 +37,10 @@ kill -CONT "$E2E_INGEST"
 vg_log "ingest resumed"
 e2e_sim_wait run 60
 # scoring kept up: every acknowledged sample scored, on time
+scored_all() { [ "$(vgd_metric "a$1" vigild_samples_in_total)" = "$2" ]; }
 for i in 0 1 2 3; do
     acked=$(awk -v d="sim-$i" '$1 == d { split($3, s, "/"); print s[2] }' "$VG_TMP/run.out")
-    vgd_wait_for 5 test "$(vgd_metric "a$i" vigild_samples_in_total)" = "$acked" ||
+    vgd_wait_for 5 scored_all "$i" "$acked" ||
         vg_fail "sim-$i: scored $(vgd_metric "a$i" vigild_samples_in_total) of $acked samples"
     le=$(awk '/vigild_processing_latency_seconds_bucket/ && /le="0.05"/ { print $2 }' "$VG_TMP/a$i.prom")
     n=$(vgd_metric "a$i" vigild_processing_latency_seconds_count)
