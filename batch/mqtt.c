@@ -34,6 +34,8 @@ struct vb_mqtt {
     char fail_msg[160];   /* Paho's message of a failure */
     char tls_err[256];    /* first OpenSSL error of the handshake ("" = none) */
     char uri[512];        /* URI given to Paho (mqtts:// -> ssl://, mqtt:// -> tcp://) */
+    char subs[16][256];   /* filters of the last vb_mqtt_subscribe, renewed on reconnect */
+    int nsubs;            /* entries used in subs */
 };
 
 /* Marks the awaited operation complete. */
@@ -102,13 +104,34 @@ static int mqtt__on_ssl_error(const char *str, size_t len, void *u)
     return 1;
 }
 
+/* Renews the subscriptions after an automatic reconnect.  A broker that
+ * restarted may restore the session but not deliver on its shared
+ * subscriptions (seen with mosquitto 2.0.11 and persistence on: the ingest
+ * worker got nothing after a restart), so they are always sent again; a
+ * duplicate SUBSCRIBE is harmless.  Runs on Paho's thread: fire and forget. */
+static void mqtt__resubscribe(vb_mqtt *m)
+{
+    char *f[16];
+    int qos[16];
+    for (int i = 0; i < m->nsubs; i++) {
+        f[i] = m->subs[i];
+        qos[i] = 1;
+    }
+    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    if (MQTTAsync_subscribeMany(m->h, m->nsubs, f, qos, &ro) != MQTTASYNC_SUCCESS)
+        fprintf(stderr, "vigil-batch: cannot renew the subscriptions after a reconnect\n");
+}
+
 static void mqtt__on_connected(void *ctx, char *cause)
 {
     vb_mqtt *m = ctx;
     pthread_mutex_lock(&m->lock);
     m->connected = 1;
+    int renew = cause != NULL && m->nsubs > 0; /* cause is set on a reconnect */
     pthread_cond_broadcast(&m->cond);
     pthread_mutex_unlock(&m->lock);
+    if (renew)
+        mqtt__resubscribe(m);
 }
 
 static void mqtt__on_lost(void *ctx, char *cause)
@@ -315,8 +338,14 @@ int vb_mqtt_subscribe(vb_mqtt *m, char *const *filters, int n)
     int qos[16];
     if (n > 16)
         return VG_EINVAL;
-    for (int i = 0; i < n; i++)
+    pthread_mutex_lock(&m->lock);
+    m->nsubs = 0;
+    for (int i = 0; i < n; i++) {
         qos[i] = 1;
+        if (strlen(filters[i]) < sizeof m->subs[0])
+            strcpy(m->subs[m->nsubs++], filters[i]);
+    }
+    pthread_mutex_unlock(&m->lock);
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
     ro.onSuccess5 = mqtt__on_suback5;
     ro.onFailure5 = mqtt__on_fail5;
