@@ -244,6 +244,8 @@ stage_sanitize() {
     # stage keeps libFuzzer's own -malloc_limit_mb on such requests.
     export ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:allocator_may_return_null=1:print_summary=1
     export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:print_summary=1
+    # third-party (OpenSSL) allocations only; see the file
+    export LSAN_OPTIONS=suppressions=$VG_ROOT/tests/lsan.supp:print_suppressions=0
     vg_info "ASAN_OPTIONS=$ASAN_OPTIONS"
     vg_info "UBSAN_OPTIONS=$UBSAN_OPTIONS"
     # The whole-system e2e/fault tests (label e2e, ~7 min serial) run in the
