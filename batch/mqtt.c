@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "vg_error.h"
+#include "vg_tlsmsg.h"
 
 struct vb_mqtt {
     MQTTAsync h;          /* the Paho client */
@@ -86,17 +87,8 @@ static void mqtt__on_connect_fail5(void *ctx, MQTTAsync_failureData5 *r)
 static int mqtt__on_ssl_error(const char *str, size_t len, void *u)
 {
     vb_mqtt *m = u;
-    char line[256];
-    snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), str);
-    line[strcspn(line, "\r\n")] = '\0';
-    const char *why = line;
-    char *p = strstr(line, "error:");
-    for (int field = 0; field < 4 && p; field++) /* error: CODE: LIB: FUNC: */
-        p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL;
-    if (p && *p) {
-        why = p;
-        p[strcspn(p, ":")] = '\0';
-    }
+    char why[256];
+    vg_tls_reason(str, len, why, sizeof why);
     pthread_mutex_lock(&m->lock);
     if (!m->tls_err[0])
         snprintf(m->tls_err, sizeof m->tls_err, "%s", why);

@@ -22,6 +22,7 @@
 
 #include "simtime.h"
 #include "vg_error.h"
+#include "vg_tlsmsg.h"
 
 #define MQTT_KEEPALIVE_S    10
 #define MQTT_RETRY_MIN_S    1
@@ -140,17 +141,8 @@ static void mqtt__on_connected(void *ctx, char *cause)
 static int mqtt__on_ssl_error(const char *str, size_t len, void *u)
 {
     sim_conn *c = u;
-    char line[256];
-    snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), str);
-    line[strcspn(line, "\r\n")] = '\0';
-    const char *why = line;
-    char *p = strstr(line, "error:");
-    for (int field = 0; field < 4 && p; field++) /* error: CODE: LIB: FUNC: */
-        p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL;
-    if (p && *p) {
-        why = p;
-        p[strcspn(p, ":")] = '\0';
-    }
+    char why[256];
+    vg_tls_reason(str, len, why, sizeof why);
     pthread_mutex_lock(&c->sync->lock);
     if (!c->tls_err[0])
         snprintf(c->tls_err, sizeof c->tls_err, "%s", why);
