@@ -12,7 +12,7 @@
 static const char *const vg_detector_names[VG_DET_COUNT] = {
     [VG_DET_NONE] = "none",   [VG_DET_LIMIT] = "limit", [VG_DET_RATE] = "rate",
     [VG_DET_STUCK] = "stuck", [VG_DET_STALE] = "stale", [VG_DET_ZSCORE] = "robust_z",
-    [VG_DET_EWMA] = "ewma",   [VG_DET_CUSUM] = "cusum",
+    [VG_DET_EWMA] = "ewma",   [VG_DET_CUSUM] = "cusum", [VG_DET_MVAR] = "mvar",
 };
 
 const char *vg_detector_name(int det)

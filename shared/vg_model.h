@@ -37,6 +37,7 @@ enum vg_detector {
     VG_DET_ZSCORE, /* robust z-score (median / MAD) */
     VG_DET_EWMA,   /* EWMA control chart */
     VG_DET_CUSUM,  /* two-sided CUSUM */
+    VG_DET_MVAR,   /* multivariate T^2 / Q over a device's channels */
     VG_DET_COUNT
 };
 
@@ -75,6 +76,29 @@ typedef struct vg_chan_model {
     double stale_s;                /* tightened stale deadline, seconds */
 } vg_chan_model;
 
+#define VG_MVAR_MAX 16 /* channels in the multivariate part */
+
+/* The optional multivariate part of a model (vg_mvar.h): PCA of the
+ * standardised channels, fitted by vg_mvar_fit.  p == 0 means "none".
+ * A row x (channels in name[] order) becomes z_j = (x_j - loc_j) / scale_j;
+ * its scores t_c = sum_j z_j load[j * k + c]; T^2 = sum_c t_c^2 / eig[c]
+ * and Q = |z|^2 - sum_c t_c^2.  The alert statistics are EWMAs (rate
+ * lambda) of T^2 and Q, started at t2_mean / q_mean, against the limits
+ * t2_lim / q_lim.  It only raises alerts: it can never trip. */
+typedef struct vg_mvar_model {
+    uint32_t p;                                 /* channels, 0..VG_MVAR_MAX; 0 = none */
+    uint32_t k;                                 /* retained components, 1..p */
+    char name[VG_MVAR_MAX][VG_CHANNEL_MAX + 1]; /* channel names, unique */
+    double loc[VG_MVAR_MAX];                    /* per-channel mean */
+    double scale[VG_MVAR_MAX];                  /* per-channel standard deviation, > 0 */
+    double eig[VG_MVAR_MAX];                    /* retained eigenvalues, > 0, descending */
+    double load[VG_MVAR_MAX * VG_MVAR_MAX];     /* loadings, p x k row-major */
+    double lambda;                              /* EWMA rate of the statistics, (0, 1] */
+    double t2_mean, q_mean;                     /* training means: the EWMAs' start */
+    double t2_lim, q_lim;                       /* control limits of the EWMAs, > 0 */
+    double drift;                               /* loc adaptation rate, [0, 1), 0 = off */
+} vg_mvar_model;
+
 /* A model bundle's payload: one device, one version, per-channel models. */
 typedef struct vg_model {
     char device[VG_DEVICE_MAX + 1]; /* device the model was fitted for */
@@ -84,6 +108,7 @@ typedef struct vg_model {
     int64_t train_to_us;            /* training range end (exclusive) */
     uint32_t nchan;                 /* entries used in chan[] */
     vg_chan_model chan[VG_MODEL_MAX_CHANNEL];
+    vg_mvar_model mvar; /* multivariate part; mvar.p == 0 when none */
 } vg_model;
 
 /* Sets every double field of *m to NaN ("unset") and copies `name`

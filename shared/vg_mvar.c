@@ -1,0 +1,146 @@
+/*
+ * vg_mvar.c - the multivariate detector's online half (see vg_mvar.h):
+ * model validation, column mapping, and per-row T^2 / Q scoring.
+ *
+ * Per row: p subtractions and divisions (standardise, hold-last for NaN),
+ * p * k multiply-adds (scores), k divisions (T^2), two EWMA updates, one
+ * square root; O(p) more when drift adaptation is on.  No allocation, no
+ * I/O; the state is fixed-size.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "vg_error.h"
+#include "vg_mvar.h"
+
+/* True when every one of v[0..n) is finite and, if pos, positive. */
+static int mvar__finite(const double *v, uint32_t n, int pos)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (!isfinite(v[i]) || (pos && !(v[i] > 0)))
+            return 0;
+    return 1;
+}
+
+/* True when the names are valid channel names, unique. */
+static int mvar__names_ok(const vg_mvar_model *m)
+{
+    for (uint32_t j = 0; j < m->p; j++) {
+        size_t len = strnlen(m->name[j], sizeof m->name[j]);
+        if (len > VG_CHANNEL_MAX || !vg_valid_channel(m->name[j], len))
+            return 0;
+        for (uint32_t i = 0; i < j; i++)
+            if (strcmp(m->name[i], m->name[j]) == 0)
+                return 0;
+    }
+    return 1;
+}
+
+/* Contract in vg_mvar.h; *m is only read. */
+int vg_mvar_check(const vg_mvar_model *m)
+{
+    if (!m)
+        return VG_EINVAL;
+    if (m->p == 0)
+        return VG_OK;
+    if (m->p > VG_MVAR_MAX || m->k < 1 || m->k > m->p || !mvar__names_ok(m))
+        return VG_EINVAL;
+    if (!mvar__finite(m->loc, m->p, 0) || !mvar__finite(m->scale, m->p, 1) ||
+        !mvar__finite(m->eig, m->k, 1) || !mvar__finite(m->load, m->p * m->k, 0))
+        return VG_EINVAL;
+    double lim[4] = {m->t2_lim, m->q_lim, m->lambda, m->t2_mean};
+    if (!mvar__finite(lim, 4, 1) || m->lambda > 1 || !isfinite(m->q_mean) || m->q_mean < 0)
+        return VG_EINVAL;
+    if (!isfinite(m->drift) || m->drift < 0 || m->drift >= 1)
+        return VG_EINVAL;
+    return VG_OK;
+}
+
+/* Contract in vg_mvar.h; *m is copied. */
+int vg_mvar_init(vg_mvar *s, const vg_mvar_model *m, double alert_on, double alert_off)
+{
+    if (!s || vg_mvar_check(m) != VG_OK || !(alert_on > 0 && alert_on < 1) ||
+        !(alert_off > 0 && alert_off <= alert_on))
+        return VG_EINVAL;
+    memset(s, 0, sizeof *s);
+    s->m = *m;
+    memcpy(s->last, m->loc, sizeof s->last);
+    s->t2_s = m->t2_mean;
+    s->q_s = m->q_mean;
+    s->alert_on = alert_on;
+    s->alert_off = alert_off;
+    return VG_OK;
+}
+
+/* Standardises row x into z (hold-last for NaN). */
+static void mvar__standardise(vg_mvar *s, const double *x, double *z)
+{
+    for (uint32_t j = 0; j < s->m.p; j++) {
+        if (isfinite(x[j]))
+            s->last[j] = x[j];
+        z[j] = (s->last[j] - s->m.loc[j]) / s->m.scale[j];
+    }
+}
+
+/* Contract in vg_mvar.h. */
+void vg_mvar_stats(const vg_mvar_model *m, const double *z, double *t2, double *q)
+{
+    double t2a = 0, proj = 0, zz = 0;
+    for (uint32_t j = 0; j < m->p; j++)
+        zz += z[j] * z[j];
+    for (uint32_t c = 0; c < m->k; c++) {
+        double t = 0;
+        for (uint32_t j = 0; j < m->p; j++)
+            t += z[j] * m->load[j * m->k + c];
+        t2a += t * t / m->eig[c];
+        proj += t * t;
+    }
+    *t2 = t2a;
+    *q = zz > proj ? zz - proj : 0;
+}
+
+/* Moves the channel means toward the held values (drift adaptation). */
+static void mvar__adapt(vg_mvar *s)
+{
+    for (uint32_t j = 0; j < s->m.p; j++)
+        s->m.loc[j] += s->m.drift * (s->last[j] - s->m.loc[j]);
+}
+
+/* Contract in vg_mvar.h; x is only read, *out is filled. */
+void vg_mvar_row(vg_mvar *s, const double *x, vg_mvar_out *out)
+{
+    double z[VG_MVAR_MAX];
+    mvar__standardise(s, x, z);
+    vg_mvar_stats(&s->m, z, &out->t2, &out->q);
+    double l = s->m.lambda;
+    s->t2_s += l * (out->t2 - s->t2_s);
+    s->q_s += l * (out->q - s->q_s);
+    double a = s->t2_s / s->m.t2_lim, b = s->q_s / s->m.q_lim;
+    double r2 = a > b ? a : b;
+    out->t2_s = s->t2_s;
+    out->q_s = s->q_s;
+    out->which = b > a;
+    out->ratio = sqrt(r2);
+    out->score = r2 / (1 + r2);
+    uint8_t was = s->alert;
+    if (!s->alert && out->score >= s->alert_on)
+        s->alert = 1;
+    else if (s->alert && out->score < s->alert_off)
+        s->alert = 0;
+    out->alert = s->alert;
+    out->alert_edge = was == s->alert ? 0 : s->alert ? 1 : 2;
+    if (s->m.drift > 0 && r2 < 0.25)
+        mvar__adapt(s);
+    s->rows++;
+}
+
+/* Contract in vg_mvar.h; fills idx[0..m->p). */
+void vg_mvar_map(const vg_mvar_model *m, const char *const *names, uint32_t n, int *idx)
+{
+    for (uint32_t j = 0; j < m->p; j++) {
+        idx[j] = -1;
+        for (uint32_t i = 0; i < n && idx[j] < 0; i++)
+            if (strcmp(m->name[j], names[i]) == 0)
+                idx[j] = (int)i;
+    }
+}

@@ -1,0 +1,105 @@
+/*
+ * vg_mvar.h - the multivariate detector: PCA T^2 and Q (squared prediction
+ * error) over correlated channels of one machine.
+ *
+ * Fit (vg_mvfit.c, the retraining core; vigil-batch retrain and
+ * vigil-replay --train-rows both call it) from N training rows x p channels:
+ *   1. hold-last for missing cells (rows before every channel has had a
+ *      value are skipped); per-channel mean and standard deviation; a
+ *      channel (almost) constant over the training rows is left out (the
+ *      univariate detectors watch it);
+ *   2. correlation matrix of the standardised rows; its eigendecomposition
+ *      by cyclic Jacobi rotations (deterministic, O(p^3) per sweep, p <= 16);
+ *      eigenvalues descending, each eigenvector's largest entry positive;
+ *   3. k = fewest components explaining `var_explained` of the variance, at
+ *      most p - 1 so the residual (Q) subspace is never empty;
+ *   4. the training rows are scored again (T^2 and Q, then their EWMAs at
+ *      rate lambda) and each EWMA's limit is the larger of a scaled chi^2
+ *      fitted by moments (g chi^2_h with g = var / (2 mean),
+ *      h = 2 mean^2 / var, Box 1954 / Nomikos-MacGregor; its (1 - far)
+ *      quantile by Wilson-Hilferty) and the empirical quantile at level
+ *      1 - max(far, 10 / N), times `margin`.
+ * The same rows and options give bit-identical models (fixed order of every
+ * sum, no randomness).  Cost: O(N p^2 + p^3) time; memory: the caller's
+ * scratch of 2 N doubles, nothing allocated.
+ *
+ * Online (vg_mvar.c): per row O(p k) flops, no allocation, fixed-size
+ * state (about 0.4 KiB plus a copy of the model, 3.6 KiB).  A missing cell
+ * (NaN) holds its channel's last value (the model mean before any).  The
+ * ratio R = sqrt(max(EWMA(T^2) / t2_lim, EWMA(Q) / q_lim)) is in the style
+ * of the univariate detectors: the score is R^2 / (1 + R^2), an alert is
+ * raised at score >= alert_on and cleared below alert_off.  With
+ * drift > 0 the channel means follow the data at that rate on rows scoring
+ * under a quarter of the limit (slow operating-point drift), and stay
+ * frozen otherwise so a persistent fault is not learnt.
+ * The detector never trips: trips come only from the safety envelope.
+ */
+#ifndef VG_MVAR_H
+#define VG_MVAR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vg_model.h"
+
+/* Fit options. */
+typedef struct vg_mvar_opts {
+    double var_explained; /* variance kept by the principal subspace (0.9) */
+    double far;           /* target false-alarm rate per row (1e-3) */
+    double margin;        /* multiplier on the fitted limits (1.5) */
+    double lambda;        /* EWMA rate of the statistics (0.2; 1 = raw) */
+    double drift;         /* online mean adaptation rate (0 = off) */
+    uint32_t min_rows;    /* fewer usable rows: VG_EINVAL (32) */
+} vg_mvar_opts;
+
+/* Fills *o with the defaults above. */
+void vg_mvar_opts_init(vg_mvar_opts *o);
+
+/* Fits *out from n rows x p channels (x[i * p + j], NaN = missing) named
+ * names[0..p).  scratch must hold 2 n doubles (owned by the caller, only
+ * used during the call).  VG_EINVAL when p > VG_MVAR_MAX, fewer than 2
+ * non-constant channels or fewer than o->min_rows usable rows (then
+ * out->p is 0). */
+int vg_mvar_fit(const char *const *names, uint32_t p, const double *x, size_t n, double *scratch,
+                const vg_mvar_opts *o, vg_mvar_model *out);
+
+/* VG_OK when *m is a usable model (sizes, names, finite and positive
+ * where required); VG_EINVAL otherwise.  p == 0 is valid ("none"). */
+int vg_mvar_check(const vg_mvar_model *m);
+
+/* T^2 and Q of one standardised row z[0..m->p): O(p k). */
+void vg_mvar_stats(const vg_mvar_model *m, const double *z, double *t2, double *q);
+
+/* Per-row result. */
+typedef struct vg_mvar_out {
+    double t2, q;       /* raw statistics of this row */
+    double t2_s, q_s;   /* their EWMAs */
+    double ratio;       /* R (see above) */
+    double score;       /* R^2 / (1 + R^2) */
+    uint8_t which;      /* 0: T^2 gave R, 1: Q gave R */
+    uint8_t alert;      /* alert state after this row */
+    uint8_t alert_edge; /* 1 raised, 2 cleared by this row, else 0 */
+} vg_mvar_out;
+
+/* Online state: owns a copy of the model. */
+typedef struct vg_mvar {
+    vg_mvar_model m;          /* the model (loc may drift) */
+    double last[VG_MVAR_MAX]; /* last value of each channel */
+    double t2_s, q_s;         /* EWMAs */
+    double alert_on, alert_off;
+    uint64_t rows; /* rows scored */
+    uint8_t alert; /* alert raised */
+} vg_mvar;
+
+/* Starts scoring with a copy of *m (vg_mvar_check must pass) and the alert
+ * thresholds on the score.  VG_EINVAL for a bad model or thresholds. */
+int vg_mvar_init(vg_mvar *s, const vg_mvar_model *m, double alert_on, double alert_off);
+
+/* Scores one row: x[j] is model channel j's value (NaN = missing). */
+void vg_mvar_row(vg_mvar *s, const double *x, vg_mvar_out *out);
+
+/* Maps the model's channels onto a caller's columns: idx[j] = position of
+ * model channel j in names[0..n), or -1 when absent. */
+void vg_mvar_map(const vg_mvar_model *m, const char *const *names, uint32_t n, int *idx);
+
+#endif
