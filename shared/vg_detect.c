@@ -13,6 +13,11 @@
 #include "vg_detect.h"
 #include "vg_error.h"
 
+#define DETECT_REANCHOR_N   3    /* samples beyond a fitted reference that move it */
+#define DETECT_REANCHOR_MAX 1    /* moves after which the reference is discredited */
+#define DETECT_RATE_HITS    4.0  /* rate-limit hits ... */
+#define DETECT_RATE_SPAN    64.0 /* ... within about this many samples double it */
+
 void vg_defaults_init(vg_defaults *d)
 {
     d->z_thr = 6.0;
@@ -96,7 +101,7 @@ void vg_params_compile(vg_params *p, const vg_defaults *d, const vg_envelope *en
      * self-calibrating adaptive detector does.  Running both doubled the
      * per-sample cost and, measured by bench/nab, added nothing to the
      * fitted path's alert quality. */
-    p->adapt = d->adapt && !p->fixed_ref;
+    p->adapt = d->adapt;
     p->ap = d->ap;
     p->inv_z = 1.0 / p->z_thr;
     p->inv_ewma = 1.0 / (p->ewma_l * sqrt(p->ewma_lambda / (2.0 - p->ewma_lambda)));
@@ -109,6 +114,7 @@ void vg_detect_init(vg_detect *s)
     memset(s, 0, sizeof(*s));
     s->last_t = INT64_MIN;
     s->armed_t = INT64_MIN;
+    s->rate_gain = 1.0;
 }
 
 /* Hard limit with N-of-M debounce and hysteresis; returns its ratio. */
@@ -127,6 +133,20 @@ static double detect__limit(vg_detect *s, const vg_params *p, double x)
     return s->limit_on ? 2.0 : 0.0;
 }
 
+/* A fitted rate limit exceeded DETECT_RATE_HITS times within about
+ * DETECT_RATE_SPAN samples no longer describes the channel (its noise grew):
+ * the limit doubles, so a lasting change is reported once, not on every
+ * other sample.  Returns the ratio r. */
+static double detect__rate_fatigue(vg_detect *s, double r)
+{
+    s->rate_hits += (r >= 1.0) - s->rate_hits * (1.0 / DETECT_RATE_SPAN);
+    if (s->rate_hits >= DETECT_RATE_HITS) {
+        s->rate_gain *= 0.5;
+        s->rate_hits = 0;
+    }
+    return r;
+}
+
 /* Rate of change and flat-line run; returns the larger ratio in *r_rate,
  * *r_stuck. */
 static void detect__motion(vg_detect *s, const vg_params *p, int64_t t_us, double x, double *r_rate,
@@ -139,7 +159,7 @@ static void detect__motion(vg_detect *s, const vg_params *p, int64_t t_us, doubl
     double dx = fabs(x - s->last_x);
     int64_t dt = t_us - s->last_t;
     if (dt > 0 && p->inv_rate > 0)
-        *r_rate = dx * 1e6 / (double)dt * p->inv_rate;
+        *r_rate = detect__rate_fatigue(s, dx * 1e6 / (double)dt * p->inv_rate * s->rate_gain);
     s->flat_run = dx <= p->stuck_eps ? s->flat_run + 1 : 0;
     if (p->stuck_n)
         *r_stuck = (double)s->flat_run / p->stuck_n;
@@ -181,6 +201,22 @@ static void detect__reference(vg_detect *s, const vg_params *p, const vg_window 
     s->ref_ok = 1;
 }
 
+/* A fitted reference that has been exceeded for DETECT_REANCHOR_N samples
+ * in a row has been left for good (a level shift, a finished drift, a
+ * wandering channel): the new level, the EWMA, becomes the reference, so the
+ * alarm is a pulse at the change rather than a flag on every later sample. */
+static void detect__reanchor(vg_detect *s, const double r[3])
+{
+    int over = r[0] >= 1.0 || r[1] >= 1.0 || r[2] >= 1.0;
+    s->fx_run = over ? s->fx_run + 1 : 0;
+    if (s->fx_run < DETECT_REANCHOR_N)
+        return;
+    s->ref_loc = s->ewma;
+    s->cpos = s->cneg = 0;
+    s->fx_run = 0;
+    s->fx_moves++;
+}
+
 /* Robust z against the reference, and - only when the reference is a
  * model's fitted baseline - EWMA and CUSUM, which measure drift away from
  * that baseline.  (Against the window's own rolling median they would chase
@@ -200,6 +236,7 @@ static void detect__stats(vg_detect *s, const vg_params *p, double x, double r[3
     s->cpos = cp < 0 ? 0 : cp > cap ? cap : cp;
     s->cneg = cn < 0 ? 0 : cn > cap ? cap : cn;
     r[2] = (s->cpos > s->cneg ? s->cpos : s->cneg) * p->inv_h;
+    detect__reanchor(s, r);
 }
 
 /* Turns the largest ratio into score, alert and trip decisions. */
@@ -257,7 +294,7 @@ void vg_detect_sample(vg_detect *s, const vg_params *p, const vg_window *w, doub
     detect__consider(&m, r_rate, VG_DET_RATE);
     detect__consider(&m, r_stuck, VG_DET_STUCK);
     detect__reference(s, p, w, scratch);
-    if (s->ref_ok) {
+    if (s->ref_ok && s->fx_moves < DETECT_REANCHOR_MAX) {
         double r[3];
         detect__stats(s, p, x, r);
         detect__consider(&m, r[0], VG_DET_ZSCORE);

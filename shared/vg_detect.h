@@ -117,8 +117,12 @@ typedef struct vg_detect {
     double ref_inv;     /* 1 / ref_scale */
     double ewma;        /* EWMA statistic */
     double cpos, cneg;  /* CUSUM statistics, in sigmas */
+    double rate_hits;   /* leaky count of rate-limit hits */
+    double rate_gain;   /* multiplier on the rate ratio (halves on fatigue) */
     uint32_t flat_run;  /* consecutive unchanged samples */
     uint32_t since_ref; /* samples since the reference refresh */
+    uint32_t fx_run;    /* consecutive samples beyond the fitted reference */
+    uint32_t fx_moves;  /* times the fitted reference was moved */
     uint8_t limit_on;   /* confirmed limit violation (hysteresis state) */
     uint8_t stale;      /* the stale watchdog has fired, no sample since */
     uint8_t alert;      /* alert state */

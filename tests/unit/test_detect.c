@@ -309,6 +309,64 @@ static void test_ewma_alone(void)
     CU_ASSERT_EQUAL(v.det, VG_DET_EWMA);
 }
 
+static void test_fitted_reference_moves_after_shift(void)
+{
+    /* A fitted reference left for good (a permanent level shift) alarms at
+     * the change, then moves to the new level: the alert is a pulse, not a
+     * flag on every later sample.  The adaptive detector runs alongside. */
+    static struct chan c;
+    vg_envelope e = env_hi(INFINITY, 1, 1, 0);
+    vg_chan_model m;
+    vg_chan_model_clear(&m, "x");
+    m.loc = 0;
+    m.scale = 1;
+    chan_init(&c, &e, &m);
+    CU_ASSERT_TRUE(c.p.adapt && c.p.fixed_ref);
+    uint64_t rng = 9;
+    for (int i = 0; i < 500; i++)
+        feed(&c, vg_test_normal(&rng));
+    int raised = -1, cleared = -1;
+    for (int i = 0; i < 400; i++) {
+        vg_verdict v = feed(&c, 8 + vg_test_normal(&rng));
+        if (v.alert_edge == 1 && raised < 0)
+            raised = i;
+        if (v.alert_edge == 2 && raised >= 0 && cleared < 0)
+            cleared = i;
+    }
+    CU_ASSERT_TRUE(raised >= 0 && raised <= 2);
+    CU_ASSERT_TRUE(cleared > raised && cleared < 40);
+    CU_ASSERT_EQUAL(c.d.fx_moves, 1);
+    CU_ASSERT_TRUE(fabs(c.d.ref_loc - 8) < 6); /* moved towards the new level */
+}
+
+static void test_fitted_rate_fatigue(void)
+{
+    /* A fitted rate limit that the channel now exceeds over and over (its
+     * noise grew) doubles instead of flagging every other sample. */
+    static struct chan c;
+    vg_envelope e = env_hi(INFINITY, 1, 1, 0);
+    vg_chan_model m;
+    vg_chan_model_clear(&m, "x");
+    m.rate_max = 3; /* units per second; samples 1 s apart */
+    chan_init(&c, &e, &m);
+    uint64_t rng = 11;
+    int hits_quiet, hits_late = 0;
+    for (int i = 0; i < 1000; i++)
+        feed(&c, vg_test_normal(&rng) * 0.3);
+    hits_quiet = c.d.rate_gain == 1.0; /* quiet noise never tires it */
+    for (int i = 0; i < 2000; i++)
+        feed(&c, vg_test_normal(&rng) * 3.0);
+    for (int i = 0; i < 500; i++) {
+        double before = c.d.last_x, x = vg_test_normal(&rng) * 3.0;
+        feed(&c, x);
+        hits_late += fabs(x - before) / 3.0 * c.d.rate_gain >= 1.0;
+    }
+    CU_ASSERT_EQUAL(hits_quiet, 1);
+    CU_ASSERT_TRUE(c.d.rate_gain <= 0.25);
+    /* about 16% of the steps of sigma-3 noise exceed 3 / s unscaled */
+    CU_ASSERT_TRUE(hits_late < 25);
+}
+
 static void test_silent_from_start_trips(void)
 {
     /* A critical sensor that never sends anything is timed from the first
@@ -446,6 +504,9 @@ int init_detect_tests(void)
         !CU_add_test(s, "adaptive: stuck sensor", test_adapt_stuck_sensor) ||
         !CU_add_test(s, "cusum small shift", test_cusum_catches_small_shift) ||
         !CU_add_test(s, "ewma step", test_ewma_alone) ||
+        !CU_add_test(s, "fitted reference moves after a shift",
+                     test_fitted_reference_moves_after_shift) ||
+        !CU_add_test(s, "fitted rate limit tires", test_fitted_rate_fatigue) ||
         !CU_add_test(s, "silent from start trips", test_silent_from_start_trips) ||
         !CU_add_test(s, "narrow band stays resettable", test_narrow_band_trip_resettable) ||
         !CU_add_test(s, "hostile model cannot NaN the score",
