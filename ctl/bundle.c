@@ -92,10 +92,8 @@ static void bundle__json(const char *file, const vg_model *m, const char *verdic
     ctl_sb_init(&out);
     ctl_json_init(&j, &out);
     ctl_json_obj(&j);
-    ctl_json_key(&j, "file");
-    ctl_json_cstr(&j, file);
-    ctl_json_key(&j, "signature");
-    ctl_json_cstr(&j, verdict);
+    ctl_json_kstr(&j, "file", file);
+    ctl_json_kstr(&j, "signature", verdict);
     ctl_json_key(&j, "valid");
     if (valid < 0)
         ctl_json_null(&j);

@@ -76,6 +76,13 @@ void ctl_json_uint(ctl_json *j, uint64_t v);
 void ctl_json_bool(ctl_json *j, bool v);
 void ctl_json_null(ctl_json *j);
 
+/* An object member: the key, then its value (the pairs above in one call). */
+void ctl_json_kstr(ctl_json *j, const char *key, const char *s); /* NUL-terminated */
+void ctl_json_knum(ctl_json *j, const char *key, double v);
+void ctl_json_kint(ctl_json *j, const char *key, int64_t v);
+void ctl_json_kuint(ctl_json *j, const char *key, uint64_t v);
+void ctl_json_kbool(ctl_json *j, const char *key, bool v);
+
 /* Appends the JSON string literal of s[0..len) (quotes included) to *out. */
 void ctl_json_escape(ctl_sb *out, const char *s, size_t len);
 

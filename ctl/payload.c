@@ -434,29 +434,22 @@ static void model__thr(ctl_json *j, const char *name, double v)
 {
     if (isnan(v))
         return;
-    ctl_json_key(j, name);
-    ctl_json_num(j, v);
+    ctl_json_knum(j, name, v);
 }
 
 void ctl_model_json(const vg_model *m, ctl_json *j)
 {
-    ctl_json_key(j, "device");
-    ctl_json_cstr(j, m->device);
-    ctl_json_key(j, "version");
-    ctl_json_uint(j, m->version);
-    ctl_json_key(j, "created_us");
-    ctl_json_int(j, m->created_us);
-    ctl_json_key(j, "train_from_us");
-    ctl_json_int(j, m->train_from_us);
-    ctl_json_key(j, "train_to_us");
-    ctl_json_int(j, m->train_to_us);
+    ctl_json_kstr(j, "device", m->device);
+    ctl_json_kuint(j, "version", m->version);
+    ctl_json_kint(j, "created_us", m->created_us);
+    ctl_json_kint(j, "train_from_us", m->train_from_us);
+    ctl_json_kint(j, "train_to_us", m->train_to_us);
     ctl_json_key(j, "channels");
     ctl_json_arr(j);
     for (uint32_t i = 0; i < m->nchan; i++) {
         const vg_chan_model *c = &m->chan[i];
         ctl_json_obj(j);
-        ctl_json_key(j, "name");
-        ctl_json_cstr(j, c->name);
+        ctl_json_kstr(j, "name", c->name);
         model__thr(j, "lo", c->lo);
         model__thr(j, "hi", c->hi);
         model__thr(j, "loc", c->loc);
@@ -477,36 +470,6 @@ void ctl_model_json(const vg_model *m, ctl_json *j)
 
 /* ---- JSON rendering ----------------------------------------------------- */
 
-static void jk_str(ctl_json *j, const char *k, const char *v)
-{
-    ctl_json_key(j, k);
-    ctl_json_cstr(j, v);
-}
-
-static void jk_u(ctl_json *j, const char *k, uint64_t v)
-{
-    ctl_json_key(j, k);
-    ctl_json_uint(j, v);
-}
-
-static void jk_i(ctl_json *j, const char *k, int64_t v)
-{
-    ctl_json_key(j, k);
-    ctl_json_int(j, v);
-}
-
-static void jk_num(ctl_json *j, const char *k, double v)
-{
-    ctl_json_key(j, k);
-    ctl_json_num(j, v);
-}
-
-static void jk_bool(ctl_json *j, const char *k, int v)
-{
-    ctl_json_key(j, k);
-    ctl_json_bool(j, v != 0);
-}
-
 /* The detector's name ("?" when out of range). */
 static const char *det_name(int d)
 {
@@ -524,7 +487,7 @@ static void json__blocks(ctl_json *j, const vg_samples *s)
         ctl_json_obj(j);
         ctl_json_key(j, "name");
         ctl_json_str(j, blk->name, blk->name_len);
-        jk_u(j, "n", blk->n);
+        ctl_json_kuint(j, "n", blk->n);
         ctl_json_key(j, "t_us");
         ctl_json_arr(j);
         for (uint32_t i = 0; i < blk->n; i++)
@@ -542,40 +505,40 @@ static void json__blocks(ctl_json *j, const vg_samples *s)
 
 static void json__samples(const vg_samples *s, ctl_json *j)
 {
-    jk_str(j, "device", s->device);
-    jk_u(j, "seq", s->seq);
-    jk_i(j, "t0_us", s->t0_us);
+    ctl_json_kstr(j, "device", s->device);
+    ctl_json_kuint(j, "seq", s->seq);
+    ctl_json_kint(j, "t0_us", s->t0_us);
     json__blocks(j, s);
 }
 
 static void json__alert(const vg_alert *a, ctl_json *j)
 {
-    jk_str(j, "device", a->device);
-    jk_str(j, "channel", a->channel);
-    jk_str(j, "state", a->raised ? "raised" : "cleared");
-    jk_str(j, "detector", det_name(a->detector));
-    jk_i(j, "t_us", a->t_us);
-    jk_num(j, "value", a->value);
-    jk_num(j, "score", a->score);
-    jk_u(j, "model_version", a->model_version);
-    jk_u(j, "seq", a->seq);
+    ctl_json_kstr(j, "device", a->device);
+    ctl_json_kstr(j, "channel", a->channel);
+    ctl_json_kstr(j, "state", a->raised ? "raised" : "cleared");
+    ctl_json_kstr(j, "detector", det_name(a->detector));
+    ctl_json_kint(j, "t_us", a->t_us);
+    ctl_json_knum(j, "value", a->value);
+    ctl_json_knum(j, "score", a->score);
+    ctl_json_kuint(j, "model_version", a->model_version);
+    ctl_json_kuint(j, "seq", a->seq);
 }
 
 static void json__shutdown(const vg_shutdown *s, ctl_json *j)
 {
-    jk_str(j, "device", s->device);
-    jk_u(j, "trip_id", s->trip_id);
-    jk_str(j, "channel", s->channel);
-    jk_str(j, "reason", s->reason);
-    jk_str(j, "detector", det_name(s->detector));
-    jk_i(j, "t_us", s->t_us);
-    jk_u(j, "model_version", s->model_version);
+    ctl_json_kstr(j, "device", s->device);
+    ctl_json_kuint(j, "trip_id", s->trip_id);
+    ctl_json_kstr(j, "channel", s->channel);
+    ctl_json_kstr(j, "reason", s->reason);
+    ctl_json_kstr(j, "detector", det_name(s->detector));
+    ctl_json_kint(j, "t_us", s->t_us);
+    ctl_json_kuint(j, "model_version", s->model_version);
     ctl_json_key(j, "samples");
     ctl_json_arr(j);
     for (uint32_t i = 0; i < s->nsamples; i++) {
         ctl_json_obj(j);
-        jk_i(j, "t_us", s->samples[i].t_us);
-        jk_num(j, "value", s->samples[i].value);
+        ctl_json_kint(j, "t_us", s->samples[i].t_us);
+        ctl_json_knum(j, "value", s->samples[i].value);
         ctl_json_obj_end(j);
     }
     ctl_json_arr_end(j);
@@ -583,23 +546,23 @@ static void json__shutdown(const vg_shutdown *s, ctl_json *j)
 
 static void json__reset(const vg_reset *r, ctl_json *j)
 {
-    jk_str(j, "device", r->device);
-    jk_str(j, "operator", r->operator_id);
-    jk_i(j, "t_us", r->t_us);
-    jk_u(j, "trip_id", r->trip_id);
+    ctl_json_kstr(j, "device", r->device);
+    ctl_json_kstr(j, "operator", r->operator_id);
+    ctl_json_kint(j, "t_us", r->t_us);
+    ctl_json_kuint(j, "trip_id", r->trip_id);
 }
 
 static void json__status(const vg_status *s, ctl_json *j)
 {
-    jk_str(j, "device", s->device);
-    jk_bool(j, "online", s->online);
-    jk_bool(j, "latched", s->latched);
-    jk_i(j, "t_us", s->t_us);
-    jk_u(j, "model_version", s->model_version);
+    ctl_json_kstr(j, "device", s->device);
+    ctl_json_kbool(j, "online", s->online);
+    ctl_json_kbool(j, "latched", s->latched);
+    ctl_json_kint(j, "t_us", s->t_us);
+    ctl_json_kuint(j, "model_version", s->model_version);
     ctl_json_key(j, "counters");
     ctl_json_obj(j);
     for (uint32_t i = 0; i < s->ncounter; i++)
-        jk_u(j, s->counter[i].name, s->counter[i].value);
+        ctl_json_kuint(j, s->counter[i].name, s->counter[i].value);
     ctl_json_obj_end(j);
 }
 
@@ -612,11 +575,11 @@ static void json__arch_item(const vg_archive_item *it, ctl_json *j)
     static ctl_payload *inner;
     static const int as_kind[] = {CTL_K_SAMPLES, CTL_K_ALERT, CTL_K_SHUTDOWN, CTL_K_MODEL_ACK};
     ctl_json_obj(j);
-    jk_str(j, "kind", it->kind < 4 ? arch_kind[it->kind] : "unknown");
-    jk_u(j, "seq", it->seq);
-    jk_u(j, "model_version", it->model_version);
-    jk_i(j, "rx_us", it->rx_us);
-    jk_u(j, "bytes", it->len);
+    ctl_json_kstr(j, "kind", it->kind < 4 ? arch_kind[it->kind] : "unknown");
+    ctl_json_kuint(j, "seq", it->seq);
+    ctl_json_kuint(j, "model_version", it->model_version);
+    ctl_json_kint(j, "rx_us", it->rx_us);
+    ctl_json_kuint(j, "bytes", it->len);
     if (!inner)
         inner = ctl_payload_new();
     if (it->kind < 4 && inner) {
@@ -631,8 +594,8 @@ static void json__arch_item(const vg_archive_item *it, ctl_json *j)
 
 static void json__archive(const ctl_payload *p, ctl_json *j)
 {
-    jk_str(j, "device", p->u.archive.device);
-    jk_u(j, "chunk_seq", p->u.archive.chunk_seq);
+    ctl_json_kstr(j, "device", p->u.archive.device);
+    ctl_json_kuint(j, "chunk_seq", p->u.archive.chunk_seq);
     ctl_json_key(j, "items");
     ctl_json_arr(j);
     for (uint32_t i = 0; i < p->u.archive.nitem; i++)
@@ -642,56 +605,56 @@ static void json__archive(const ctl_payload *p, ctl_json *j)
 
 static void json__ack(const vg_model_ack *a, ctl_json *j)
 {
-    jk_str(j, "device", a->device);
-    jk_bool(j, "applied", a->applied);
-    jk_str(j, "reason", a->reason);
-    jk_u(j, "version", a->version);
-    jk_u(j, "running_version", a->running_version);
-    jk_i(j, "t_us", a->t_us);
+    ctl_json_kstr(j, "device", a->device);
+    ctl_json_kbool(j, "applied", a->applied);
+    ctl_json_kstr(j, "reason", a->reason);
+    ctl_json_kuint(j, "version", a->version);
+    ctl_json_kuint(j, "running_version", a->running_version);
+    ctl_json_kint(j, "t_us", a->t_us);
 }
 
 static void json__model(const ctl_payload *p, ctl_json *j)
 {
-    jk_str(j, "signature", "not verified");
-    jk_i(j, "alg", p->binfo.alg);
+    ctl_json_kstr(j, "signature", "not verified");
+    ctl_json_kint(j, "alg", p->binfo.alg);
     char kid[2 * sizeof p->binfo.kid + 1];
     for (size_t i = 0; i < p->binfo.kid_len; i++)
         snprintf(kid + 2 * i, 3, "%02x", p->binfo.kid[i]);
     kid[2 * p->binfo.kid_len] = '\0';
-    jk_str(j, "kid", kid);
+    ctl_json_kstr(j, "kid", kid);
     ctl_model_json(&p->model, j);
 }
 
 /* The error members of an undecodable payload. */
 static void json__error(const ctl_payload *p, ctl_json *j)
 {
-    jk_str(j, "error", vg_errname(p->rc));
-    jk_str(j, "reason", vg_strerror(p->rc));
-    jk_u(j, "bytes", p->len);
+    ctl_json_kstr(j, "error", vg_errname(p->rc));
+    ctl_json_kstr(j, "reason", vg_strerror(p->rc));
+    ctl_json_kuint(j, "bytes", p->len);
     ctl_sb d;
     ctl_sb_init(&d);
     if (ctl_diag(&d, p->buf, p->len, CTL_DIAG_DEPTH, CTL_ERR_DIAG) == VG_OK) {
-        jk_str(j, "diag", ctl_sb_str(&d));
+        ctl_json_kstr(j, "diag", ctl_sb_str(&d));
     } else {
         ctl_sb_clear(&d);
         size_t n = p->len < 64 ? p->len : 64;
         for (size_t i = 0; i < n; i++)
             ctl_sb_printf(&d, "%02x", p->buf[i]);
-        jk_str(j, "hex", ctl_sb_str(&d));
+        ctl_json_kstr(j, "hex", ctl_sb_str(&d));
     }
     ctl_sb_free(&d);
 }
 
 void ctl_payload_json(const ctl_payload *p, ctl_json *j)
 {
-    jk_str(j, "kind", ctl_kind_name(p->kind));
-    jk_bool(j, "ok", p->rc == VG_OK);
+    ctl_json_kstr(j, "kind", ctl_kind_name(p->kind));
+    ctl_json_kbool(j, "ok", p->rc == VG_OK);
     if (p->rc != VG_OK) {
         json__error(p, j);
         return;
     }
     if (p->empty) {
-        jk_bool(j, "cleared", 1); /* an empty retained message clears the topic */
+        ctl_json_kbool(j, "cleared", 1); /* an empty retained message clears the topic */
         return;
     }
     switch (p->kind) {

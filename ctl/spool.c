@@ -253,23 +253,15 @@ static void spool__json_kind(ctl_json *j, const spool_kind *s, const char *name)
 {
     ctl_json_key(j, name);
     ctl_json_obj(j);
-    ctl_json_key(j, "records");
-    ctl_json_uint(j, s->n);
-    ctl_json_key(j, "bytes");
-    ctl_json_uint(j, s->bytes);
-    ctl_json_key(j, "unsent");
-    ctl_json_uint(j, s->unsent);
-    ctl_json_key(j, "unsent_bytes");
-    ctl_json_uint(j, s->unsent_bytes);
+    ctl_json_kuint(j, "records", s->n);
+    ctl_json_kuint(j, "bytes", s->bytes);
+    ctl_json_kuint(j, "unsent", s->unsent);
+    ctl_json_kuint(j, "unsent_bytes", s->unsent_bytes);
     if (s->n) {
-        ctl_json_key(j, "oldest_rx_us");
-        ctl_json_int(j, s->rx_min);
-        ctl_json_key(j, "newest_rx_us");
-        ctl_json_int(j, s->rx_max);
-        ctl_json_key(j, "seq_min");
-        ctl_json_uint(j, s->seq_min);
-        ctl_json_key(j, "seq_max");
-        ctl_json_uint(j, s->seq_max);
+        ctl_json_kint(j, "oldest_rx_us", s->rx_min);
+        ctl_json_kint(j, "newest_rx_us", s->rx_max);
+        ctl_json_kuint(j, "seq_min", s->seq_min);
+        ctl_json_kuint(j, "seq_max", s->seq_max);
     }
     ctl_json_obj_end(j);
 }
@@ -282,24 +274,18 @@ static void spool__json(sqlite3 *db, const spool_report *r, ctl_payload *p)
     ctl_sb_init(&out);
     ctl_json_init(&j, &out);
     ctl_json_obj(&j);
-    ctl_json_key(&j, "path");
-    ctl_json_cstr(&j, r->path);
-    ctl_json_key(&j, "schema");
-    ctl_json_int(&j, r->schema);
-    ctl_json_key(&j, "file_bytes");
-    ctl_json_int(&j, r->file_bytes + r->wal_bytes);
+    ctl_json_kstr(&j, "path", r->path);
+    ctl_json_kint(&j, "schema", r->schema);
+    ctl_json_kint(&j, "file_bytes", r->file_bytes + r->wal_bytes);
     uint64_t bl = 0, blb = 0;
     for (int k = 0; k < VG_SPOOL_NKIND; k++) {
         bl += r->k[k].unsent;
         blb += r->k[k].unsent_bytes;
         spool__json_kind(&j, &r->k[k], kind_names[k]);
     }
-    ctl_json_key(&j, "backlog");
-    ctl_json_uint(&j, bl);
-    ctl_json_key(&j, "backlog_bytes");
-    ctl_json_uint(&j, blb);
-    ctl_json_key(&j, "evicted_lost_samples");
-    ctl_json_uint(&j, r->ev[2]);
+    ctl_json_kuint(&j, "backlog", bl);
+    ctl_json_kuint(&j, "backlog_bytes", blb);
+    ctl_json_kuint(&j, "evicted_lost_samples", r->ev[2]);
     spool_out o = {1, &j, p, 0};
     static const char *const lists[] = {"batch_ends", "alert_list", "trip_list", "model_list"};
     for (int k = 0; k < VG_SPOOL_NKIND; k++) {

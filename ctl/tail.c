@@ -28,15 +28,11 @@ static void tail__json(const ctl_msg *m, const ctl_payload *p, ctl_sb *out)
     ctl_topic_parse(m->topic, dev, sizeof dev);
     ctl_json_init(&j, out);
     ctl_json_obj(&j);
-    ctl_json_key(&j, "topic");
-    ctl_json_cstr(&j, m->topic);
-    ctl_json_key(&j, "rx_us");
-    ctl_json_int(&j, m->rx_us);
-    ctl_json_key(&j, "retained");
-    ctl_json_bool(&j, m->retained != 0);
+    ctl_json_kstr(&j, "topic", m->topic);
+    ctl_json_kint(&j, "rx_us", m->rx_us);
+    ctl_json_kbool(&j, "retained", m->retained != 0);
     if (!ctl_payload_device(p)) {
-        ctl_json_key(&j, "device");
-        ctl_json_cstr(&j, dev);
+        ctl_json_kstr(&j, "device", dev);
     }
     ctl_payload_json(p, &j);
     ctl_json_obj_end(&j);
