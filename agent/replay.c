@@ -22,6 +22,7 @@
 #include "vg_error.h"
 #include "vg_fit.h"
 #include "vg_msg.h"
+#include "vg_mvar.h"
 
 #define REPLAY_MAX_LINE (1u << 20) /* longest accepted line, bytes */
 
@@ -42,7 +43,12 @@ struct replay {
     size_t tbuf_len, tbuf_cap;
     uint64_t nbuf; /* rows buffered */
     int64_t *bt;   /* their times */
-    double *bv;    /* their values, column-major: bv[c * N + r] */
+    double *bv;    /* their values, row-major: bv[r * ncol + c] */
+    /* multivariate detector (mv_on when a model has a multivariate part) */
+    int mv_on;
+    vg_mvar mv;
+    int mv_idx[VG_MVAR_MAX]; /* column of each model channel, -1 = absent */
+    uint8_t *covered;        /* per column: watched by the multivariate part */
 };
 
 /* Prints "FILE:LINE[:COL]: message" to err and returns rc. */
@@ -116,7 +122,8 @@ static int replay__header(struct replay *r)
         ec.max_channels = r->ncol + ec.nchan;
     r->eng = vg_engine_create(&ec, &rc);
     r->ch = calloc(r->ncol, sizeof(*r->ch));
-    if (!r->eng || !r->ch)
+    r->covered = calloc(r->ncol, 1);
+    if (!r->eng || !r->ch || !r->covered)
         return replay__fail(r, rc ? rc : VG_ENOMEM, 0, "cannot set up: %s", vg_strerror(rc));
     for (uint32_t c = 0; c < r->ncol; c++) {
         char name[VG_CHANNEL_MAX + 1];
@@ -160,6 +167,88 @@ static void replay__emit(struct replay *r, const char *ts, double score, int ale
     fprintf(r->o->out, "%s,%ld.%06ld,%d,%d\n", ts, micro / 1000000, micro % 1000000, alert, trip);
 }
 
+/* Runs the multivariate detector over row v and joins its verdict into
+ * *score / *alert as o->mvar says. */
+static void replay__mvar_row(struct replay *r, const double *v, double *score, int *alert)
+{
+    if (!r->mv_on)
+        return;
+    double x[VG_MVAR_MAX];
+    for (uint32_t j = 0; j < r->mv.m.p; j++)
+        x[j] = r->mv_idx[j] >= 0 ? v[r->mv_idx[j]] : NAN;
+    vg_mvar_out mo;
+    vg_mvar_row(&r->mv, x, &mo);
+    r->st->mvar_alert_rows += mo.alert;
+    if (r->o->mvar == VG_REPLAY_MVAR_ONLY) {
+        *score = mo.score;
+        *alert = mo.alert;
+    } else if (r->o->mvar != VG_REPLAY_MVAR_OFF) {
+        *score = mo.score > *score ? mo.score : *score;
+        *alert |= mo.alert;
+        r->st->alerts_raised += mo.alert_edge == 1;
+    }
+}
+
+/* Starts the multivariate detector of model *m, if it has one. */
+static int replay__mvar_start(struct replay *r, const vg_model *m)
+{
+    r->mv_on = 0;
+    if (m->mvar.p == 0 || r->o->mvar == VG_REPLAY_MVAR_OFF)
+        return VG_OK;
+    const char *names[VG_CSV_MAX_FIELDS];
+    for (uint32_t c = 0; c < r->ncol && c < VG_CSV_MAX_FIELDS; c++)
+        names[c] = r->ch[c]->name;
+    const vg_defaults *d = &r->o->conf->engine.defaults;
+    int rc = vg_mvar_init(&r->mv, &m->mvar, d->alert_on, d->alert_off);
+    if (rc != VG_OK)
+        return replay__fail(r, rc, 0, "multivariate model rejected: %s", vg_strerror(rc));
+    vg_mvar_map(&m->mvar, names, r->ncol, r->mv_idx);
+    memset(r->covered, 0, r->ncol);
+    for (uint32_t j = 0; j < m->mvar.p; j++)
+        if (r->mv_idx[j] >= 0)
+            r->covered[r->mv_idx[j]] = r->o->mvar == VG_REPLAY_MVAR_JOINT;
+    r->mv_on = 1;
+    r->st->mvar_channels = m->mvar.p;
+    r->st->mvar_k = m->mvar.k;
+    return VG_OK;
+}
+
+/* Fits the multivariate part of *m from the buffered rows (first
+ * VG_MVAR_MAX columns); too few rows or channels leave it empty. */
+static void replay__fit_mvar(struct replay *r, vg_model *m)
+{
+    if (r->ncol < 2 || r->o->mvar == VG_REPLAY_MVAR_OFF)
+        return;
+    uint32_t p = r->ncol < VG_MVAR_MAX ? r->ncol : VG_MVAR_MAX;
+    const char *names[VG_MVAR_MAX];
+    for (uint32_t c = 0; c < p; c++)
+        names[c] = r->ch[c]->name;
+    double *x = p == r->ncol ? r->bv : malloc(sizeof(double) * p * (r->nbuf + 1));
+    double *scratch = malloc(sizeof(double) * 2 * (r->nbuf + 1));
+    if (x && scratch) {
+        for (uint64_t i = 0; x != r->bv && i < r->nbuf; i++)
+            memcpy(&x[i * p], &r->bv[i * r->ncol], sizeof(double) * p);
+        vg_mvar_opts mo;
+        vg_mvar_opts_init(&mo);
+        if (vg_mvar_fit(names, p, x, r->nbuf, scratch, &mo, &m->mvar) != VG_OK)
+            fprintf(r->o->err,
+                    "vigil-replay: %s: too few training rows or varying channels for the "
+                    "multivariate detector\n",
+                    r->o->path);
+    }
+    if (x != r->bv)
+        free(x);
+    free(scratch);
+}
+
+/* True when verdict *vd comes from the safety path (hard limit, stale
+ * watchdog, trip), which joins the row even for a covered channel. */
+static int replay__safety_verdict(const vg_verdict *vd)
+{
+    static const uint8_t safety[VG_DET_COUNT] = {[VG_DET_LIMIT] = 1, [VG_DET_STALE] = 1};
+    return vd->trip || (vd->det < VG_DET_COUNT && safety[vd->det]);
+}
+
 /* Scores one parsed row and prints its output line. */
 static void replay__score(struct replay *r, const char *ts, int64_t t, const double *v)
 {
@@ -174,8 +263,10 @@ static void replay__score(struct replay *r, const char *ts, int64_t t, const dou
             vg_engine_push(r->eng, r->ch[c], t, v[c], &vd);
             r->st->samples++;
         }
-        score = vd.score > score ? vd.score : score;
-        alert |= vd.alert;
+        if (!r->covered[c] || replay__safety_verdict(&vd)) {
+            score = vd.score > score ? vd.score : score;
+            alert |= vd.alert;
+        }
         trip |= vd.trip;
         r->st->alerts_raised += vd.alert_edge == 1;
         if (vd.trip_edge) {
@@ -184,6 +275,7 @@ static void replay__score(struct replay *r, const char *ts, int64_t t, const dou
                 r->st->first_trip_us = t;
         }
     }
+    replay__mvar_row(r, v, &score, &alert);
     r->st->rows++;
     r->st->alert_rows += alert;
     replay__emit(r, ts, score, alert, trip);
@@ -282,13 +374,14 @@ static int replay__fit(struct replay *r, vg_model *m)
     }
     free(col);
     free(scratch);
+    replay__fit_mvar(r, m);
     return VG_OK;
 }
 
 /* Writes model *m as CBOR to o->save_model. */
 static int replay__save(struct replay *r, const vg_model *m)
 {
-    static uint8_t buf[VG_MODEL_MAX_CHANNEL * 256 + 512];
+    static uint8_t buf[VG_MODEL_MAX_CHANNEL * 256 + 8192];
     size_t len;
     int rc = vg_model_encode(m, buf, sizeof buf, &len);
     FILE *f = rc == VG_OK ? fopen(r->o->save_model, "wb") : NULL;
@@ -337,6 +430,8 @@ static int replay__train(struct replay *r)
         r->lineno = header_line;
         return replay__fail(r, rc, 0, "fitted model rejected: %s", vg_strerror(rc));
     }
+    if ((rc = replay__mvar_start(r, &m)) != VG_OK)
+        return rc;
     if (r->o->save_model && (rc = replay__save(r, &m)) != VG_OK)
         return rc;
     return replay__score_buffered(r);
@@ -349,6 +444,7 @@ static void replay__free(struct replay *r)
     vg_engine_destroy(r->eng);
     free(r->line);
     free(r->ch);
+    free(r->covered);
     free(r->row.field);
     free(r->row.len);
     free(r->tbuf);
@@ -363,6 +459,8 @@ static int replay__body(struct replay *r)
         return rc;
     if (r->o->model && (rc = vg_engine_apply_model(r->eng, r->o->model)) != VG_OK)
         return replay__fail(r, rc, 0, "model rejected: %s", vg_strerror(rc));
+    if (r->o->model && (rc = replay__mvar_start(r, r->o->model)) != VG_OK)
+        return rc;
     fputs("timestamp,anomaly_score,alert,trip\n", r->o->out);
     if (r->o->train_rows && (rc = replay__train(r)) != VG_OK)
         return rc;

@@ -1,7 +1,8 @@
 /*
  * replay_main.c - vigil-replay: run the agent's detection over a CSV file.
  *
- *   vigil-replay [--config FILE] [--model FILE] [--train-rows N] FILE.csv
+ *   vigil-replay [--config FILE] [--model FILE] [--train-rows N]
+ *                [--mvar joint|max|off|only] FILE.csv
  *
  * Options are one declarative table; main() only wires the table, the
  * config, the model and replay.c together.  Exit status: 0 success,
@@ -28,7 +29,14 @@ struct replay_cli {
     const char *save_model; /* --save-model */
     uint64_t train_rows;    /* --train-rows */
     int summary;            /* --summary */
+    int mvar;               /* --mvar (enum vg_replay_mvar) */
 };
+
+/* --mvar values, by enum vg_replay_mvar. */
+static const char *const replay_mvar_modes[] = {[VG_REPLAY_MVAR_JOINT] = "joint",
+                                                [VG_REPLAY_MVAR_MAX] = "max",
+                                                [VG_REPLAY_MVAR_OFF] = "off",
+                                                [VG_REPLAY_MVAR_ONLY] = "only"};
 
 enum {
     OPT_CONFIG = 'c',
@@ -37,6 +45,7 @@ enum {
     OPT_KEY = 'k',
     OPT_SAVE = 's',
     OPT_SUMMARY = 'S',
+    OPT_MVAR = 'v',
     OPT_HELP = 'h',
     OPT_VERSION = 'V',
     OPT_HELP_CONFIG = 'C'
@@ -56,6 +65,9 @@ static const struct replay_opt {
      "N",
      "fit a model on the first N rows, then score every row with it"},
     {{"save-model", required_argument, NULL, OPT_SAVE}, "FILE", "write the fitted model (CBOR)"},
+    {{"mvar", required_argument, NULL, OPT_MVAR},
+     "MODE",
+     "T^2/Q detector: joint (default), max, off, only"},
     {{"summary", no_argument, NULL, OPT_SUMMARY}, NULL, "print a summary to stderr at the end"},
     {{"help", no_argument, NULL, OPT_HELP}, NULL, "show this help"},
     {{"help-config", no_argument, NULL, OPT_HELP_CONFIG},
@@ -67,7 +79,8 @@ static const struct replay_opt {
 
 static void replay__usage(FILE *f)
 {
-    fputs("usage: vigil-replay [--config FILE] [--model FILE] [--train-rows N] FILE.csv\n\n"
+    fputs("usage: vigil-replay [--config FILE] [--model FILE] [--train-rows N]\n"
+          "                    [--mvar joint|max|off|only] FILE.csv\n\n"
           "Runs vigild's detection pipeline over FILE.csv (\"-\" for stdin) with no broker.\n"
           "Input: header row; first column a timestamp (YYYY-MM-DD HH:MM:SS[.ffffff] UTC, or\n"
           "epoch seconds); other columns numeric channels named by the header.  An empty or\n"
@@ -128,6 +141,15 @@ static int replay__load_model(const struct replay_cli *cli, vg_model *m)
     return rc;
 }
 
+/* --mvar MODE -> enum vg_replay_mvar, -1 when unknown. */
+static int replay__mvar_mode(const char *s)
+{
+    for (int i = 0; i < (int)(sizeof replay_mvar_modes / sizeof *replay_mvar_modes); i++)
+        if (strcmp(s, replay_mvar_modes[i]) == 0)
+            return i;
+    return -1;
+}
+
 static int replay__parse_args(int argc, char **argv, struct replay_cli *cli)
 {
     struct option lo[N_OPTS + 1];
@@ -152,6 +174,13 @@ static int replay__parse_args(int argc, char **argv, struct replay_cli *cli)
             break;
         case OPT_SUMMARY:
             cli->summary = 1;
+            break;
+        case OPT_MVAR:
+            cli->mvar = replay__mvar_mode(optarg);
+            if (cli->mvar < 0) {
+                fprintf(stderr, "vigil-replay: --mvar wants joint, max, off or only\n");
+                return 2;
+            }
             break;
         case OPT_TRAIN:
             errno = 0;
@@ -189,6 +218,11 @@ static void replay__summary(const char *path, const vg_replay_stats *st)
             " missing; %" PRIu64 " alerts raised, %" PRIu64 " rows in alert, %" PRIu64 " trips\n",
             path, st->rows, st->channels, st->samples, st->missing, st->alerts_raised,
             st->alert_rows, st->trips);
+    if (st->mvar_channels)
+        fprintf(stderr,
+                "vigil-replay: %s: multivariate T^2/Q over %u channels, %u components; %" PRIu64
+                " rows in its alert\n",
+                path, st->mvar_channels, st->mvar_k, st->mvar_alert_rows);
 }
 
 int main(int argc, char **argv)
@@ -214,6 +248,7 @@ int main(int argc, char **argv)
                         .model = cli.model ? &model : NULL,
                         .train_rows = cli.train_rows,
                         .save_model = cli.save_model,
+                        .mvar = cli.mvar,
                         .out = stdout,
                         .err = stderr};
     vg_replay_stats st;

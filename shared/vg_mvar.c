@@ -13,6 +13,9 @@
 #include "vg_error.h"
 #include "vg_mvar.h"
 
+#define MVAR_GATE 0.25 /* full-rate adaptation under this R^2 */
+#define MVAR_SLOW 0.02 /* else this fraction of the rate */
+
 /* True when every one of v[0..n) is finite and, if pos, positive. */
 static int mvar__finite(const double *v, uint32_t n, int pos)
 {
@@ -99,11 +102,11 @@ void vg_mvar_stats(const vg_mvar_model *m, const double *z, double *t2, double *
     *q = zz > proj ? zz - proj : 0;
 }
 
-/* Moves the channel means toward the held values (drift adaptation). */
-static void mvar__adapt(vg_mvar *s)
+/* Moves the channel means toward the held values at rate a. */
+static void mvar__adapt(vg_mvar *s, double a)
 {
     for (uint32_t j = 0; j < s->m.p; j++)
-        s->m.loc[j] += s->m.drift * (s->last[j] - s->m.loc[j]);
+        s->m.loc[j] += a * (s->last[j] - s->m.loc[j]);
 }
 
 /* Contract in vg_mvar.h; x is only read, *out is filled. */
@@ -129,8 +132,8 @@ void vg_mvar_row(vg_mvar *s, const double *x, vg_mvar_out *out)
         s->alert = 0;
     out->alert = s->alert;
     out->alert_edge = was == s->alert ? 0 : s->alert ? 1 : 2;
-    if (s->m.drift > 0 && r2 < 0.25)
-        mvar__adapt(s);
+    if (s->m.drift > 0)
+        mvar__adapt(s, r2 < MVAR_GATE ? s->m.drift : s->m.drift * MVAR_SLOW);
     s->rows++;
 }
 

@@ -14,11 +14,16 @@
  *   3. k = fewest components explaining `var_explained` of the variance, at
  *      most p - 1 so the residual (Q) subspace is never empty;
  *   4. the training rows are scored again (T^2 and Q, then their EWMAs at
- *      rate lambda) and each EWMA's limit is the larger of a scaled chi^2
+ *      rate lambda; with holdout > 0 only the last `holdout` of them, by a
+ *      model fitted on the rows before) and each EWMA's limit is the larger
+ *      of a scaled chi^2
  *      fitted by moments (g chi^2_h with g = var / (2 mean),
  *      h = 2 mean^2 / var, Box 1954 / Nomikos-MacGregor; its (1 - far)
  *      quantile by Wilson-Hilferty) and the empirical quantile at level
- *      1 - max(far, 10 / N), times `margin`.
+ *      1 - max(far, 10 / N), times `margin`.  The default margin (4) is
+ *      large because in-sample statistics of a few hundred rows of a
+ *      slowly moving machine understate the spread of the rows that follow
+ *      (measured on bench/mvar's tuning part: docs/DETECTION.md).
  * The same rows and options give bit-identical models (fixed order of every
  * sum, no randomness).  Cost: O(N p^2 + p^3) time; memory: the caller's
  * scratch of 2 N doubles, nothing allocated.
@@ -29,9 +34,10 @@
  * ratio R = sqrt(max(EWMA(T^2) / t2_lim, EWMA(Q) / q_lim)) is in the style
  * of the univariate detectors: the score is R^2 / (1 + R^2), an alert is
  * raised at score >= alert_on and cleared below alert_off.  With
- * drift > 0 the channel means follow the data at that rate on rows scoring
- * under a quarter of the limit (slow operating-point drift), and stay
- * frozen otherwise so a persistent fault is not learnt.
+ * drift > 0 the channel means follow the data (slow operating-point drift):
+ * at that rate on rows with R^2 under 0.25, at 1/50 of it otherwise, so a
+ * persistent fault is learnt only slowly (about 6% after 100 rows at the
+ * default 0.03) and a drift that got past the gate is still caught up.
  * The detector never trips: trips come only from the safety envelope.
  */
 #ifndef VG_MVAR_H
@@ -44,11 +50,13 @@
 
 /* Fit options. */
 typedef struct vg_mvar_opts {
-    double var_explained; /* variance kept by the principal subspace (0.9) */
+    double var_explained; /* variance kept by the principal subspace (0.95) */
     double far;           /* target false-alarm rate per row (1e-3) */
-    double margin;        /* multiplier on the fitted limits (1.5) */
+    double margin;        /* multiplier on the fitted limits (4) */
     double lambda;        /* EWMA rate of the statistics (0.2; 1 = raw) */
-    double drift;         /* online mean adaptation rate (0 = off) */
+    double drift;         /* online mean adaptation rate (0.03; 0 = off) */
+    double holdout;       /* last fraction of the rows that calibrates the
+                             limits against a fit on the rest (0 = in-sample) */
     uint32_t min_rows;    /* fewer usable rows: VG_EINVAL (32) */
 } vg_mvar_opts;
 

@@ -29,11 +29,12 @@ typedef struct mvf_data {
 
 void vg_mvar_opts_init(vg_mvar_opts *o)
 {
-    o->var_explained = 0.9;
+    o->var_explained = 0.95;
     o->far = 1e-3;
-    o->margin = 1.5;
+    o->margin = 4;
     o->lambda = 0.2;
-    o->drift = 0;
+    o->drift = 0.03;
+    o->holdout = 0;
     o->min_rows = 32;
 }
 
@@ -356,9 +357,58 @@ static uint32_t mvf__select_channels(const char *const *names, const double *mea
 static int mvf__args_ok(const char *const *names, uint32_t p, const double *x, double *scratch,
                         const vg_mvar_opts *o)
 {
-    return names && x && scratch && o && p >= 2 && p <= VG_MVAR_MAX && o->far > 0 && o->far < 0.5 &&
+    return names && x && scratch && o && p >= 2 && p <= VG_MVAR_MAX && o->far > 0 &&
+           o->holdout >= 0 && o->holdout < 1 && o->far < 0.5 &&
            o->margin > 0 && o->lambda > 0 && o->lambda <= 1 && o->drift >= 0 && o->drift < 1 &&
            o->var_explained > 0 && o->var_explained <= 1;
+}
+
+/* Principal subspace of the selected channels over d's rows: loc, scale
+ * (sd floored for a channel constant over these rows), eig, load; k
+ * chosen by var_explained when k == 0. */
+static void mvf__pca(const mvf_data *d, vg_mvar_model *m, const uint32_t *sel, uint32_t k,
+                     const vg_mvar_opts *o)
+{
+    double mean[VG_MVAR_MAX], sd[VG_MVAR_MAX], c[VG_MVAR_MAX * VG_MVAR_MAX];
+    double v[VG_MVAR_MAX * VG_MVAR_MAX];
+    uint32_t ord[VG_MVAR_MAX], q = m->p;
+    mvf__moments(d, mean, sd);
+    for (uint32_t a = 0; a < q; a++) {
+        double fl = MVF_CONST * fmax(1, fabs(mean[sel[a]]));
+        m->loc[a] = mean[sel[a]];
+        m->scale[a] = sd[sel[a]] > fl ? sd[sel[a]] : fl;
+    }
+    mvf__corr(d, m, sel, c);
+    mvf__jacobi(c, v, q);
+    mvf__order(c, q, ord);
+    mvf__components(m, c, v, ord, k ? k : mvf__choose_k(c, ord, q, o->var_explained));
+}
+
+/* Sets the limits of *m: with a hold-out, from the last `holdout` of the
+ * rows scored by a model fitted (same channels and k) on the rows before
+ * them; otherwise in-sample. */
+static void mvf__limits(const mvf_data *d, vg_mvar_model *m, const uint32_t *sel,
+                        double *scratch, const vg_mvar_opts *o)
+{
+    size_t nu = d->n - d->i0, nfit = (size_t)((double)nu * (1 - o->holdout));
+    size_t min_rows = o->min_rows > 2 ? o->min_rows : 2;
+    if (!(o->holdout > 0) || nfit < min_rows || nu - nfit < min_rows) {
+        mvf__calibrate(d, m, sel, scratch, o);
+        return;
+    }
+    static const vg_mvar_model zero;
+    vg_mvar_model a = zero;
+    a.p = m->p;
+    a.lambda = m->lambda;
+    mvf_data first = *d, second = *d;
+    first.n = d->i0 + nfit;
+    second.i0 = d->i0 + nfit;
+    mvf__pca(&first, &a, sel, m->k, o);
+    mvf__calibrate(&second, &a, sel, scratch, o);
+    m->t2_mean = a.t2_mean;
+    m->q_mean = a.q_mean;
+    m->t2_lim = a.t2_lim;
+    m->q_lim = a.q_lim;
 }
 
 /* Contract in vg_mvar.h. */
@@ -372,9 +422,8 @@ int vg_mvar_fit(const char *const *names, uint32_t p, const double *x, size_t n,
     size_t min_rows = o->min_rows > 2 ? o->min_rows : 2;
     if (d.i0 >= n || n - d.i0 < min_rows)
         return VG_EINVAL;
-    double mean[VG_MVAR_MAX], sd[VG_MVAR_MAX], c[VG_MVAR_MAX * VG_MVAR_MAX];
-    double v[VG_MVAR_MAX * VG_MVAR_MAX];
-    uint32_t sel[VG_MVAR_MAX], ord[VG_MVAR_MAX];
+    double mean[VG_MVAR_MAX], sd[VG_MVAR_MAX];
+    uint32_t sel[VG_MVAR_MAX];
     mvf__moments(&d, mean, sd);
     uint32_t q = mvf__select_channels(names, mean, sd, p, out, sel);
     if (q < 2) {
@@ -384,11 +433,8 @@ int vg_mvar_fit(const char *const *names, uint32_t p, const double *x, size_t n,
     out->p = q;
     out->lambda = o->lambda;
     out->drift = o->drift;
-    mvf__corr(&d, out, sel, c);
-    mvf__jacobi(c, v, q);
-    mvf__order(c, q, ord);
-    mvf__components(out, c, v, ord, mvf__choose_k(c, ord, q, o->var_explained));
-    mvf__calibrate(&d, out, sel, scratch, o);
+    mvf__pca(&d, out, sel, 0, o);
+    mvf__limits(&d, out, sel, scratch, o);
     if (vg_mvar_check(out) != VG_OK) {
         memset(out, 0, sizeof *out);
         return VG_EINVAL;
