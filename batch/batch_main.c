@@ -50,8 +50,8 @@ typedef struct vb_cmd {
 
 static const vb_cmd commands[] = {
     {"ingest", "--broker URI --warehouse FILE [options]",
-     "long-running archive sink (MQTT 5 shared subscription, persistent session)",
-     "broker warehouse", 0, vb_cmd_ingest},
+     "long-running archive sink (MQTT 5 persistent session and subscriptions)", "broker warehouse",
+     0, vb_cmd_ingest},
     {"import", "--warehouse FILE [--device ID] SPOOL.db...",
      "load device spool files carried by other means", "warehouse", 1, cmd_import},
     {"retrain", "--warehouse FILE --out DIR [--sign-key FILE] [--shard I/N] [options]",
@@ -114,6 +114,8 @@ static const vb_opt options[] = {
     {"topic-root", "ROOT", "ingest publish run", "topic root (vigil/v1)"},
     {"client-id", "ID", "ingest", "MQTT client id, stable per worker (vigil-batch-ingest)"},
     {"session-expiry", "S", "ingest", "persistent session lifetime on the broker (3600)"},
+    {"share", "GROUP", "ingest",
+     "shared subscription $share/GROUP/... for several workers (see docs/BATCH.md)"},
     {"idle-exit", "S", "ingest", "exit after S seconds without messages (0: never)"},
     {"ready-file", "FILE", "ingest", "touched once subscribed"},
     {"help", NULL, "", "this help"},
@@ -186,6 +188,7 @@ static int set_opt(vb_cli *c, const char *name, const char *v)
         {"json", offsetof(vb_cli, json)},
         {"topic-root", offsetof(vb_cli, root)},
         {"client-id", offsetof(vb_cli, client_id)},
+        {"share", offsetof(vb_cli, share)},
         {"username", offsetof(vb_cli, auth.username)},
         {"password", offsetof(vb_cli, auth.password)},
         {"ca-file", offsetof(vb_cli, auth.ca_file)},

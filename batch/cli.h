@@ -34,6 +34,7 @@ typedef struct vb_cli {
     const char *note;        /* --note TEXT (label) */
     const char *root;        /* --topic-root (vigil/v1) */
     const char *client_id;   /* --client-id */
+    const char *share;       /* --share GROUP: $share/GROUP/ subscriptions (NULL: plain) */
     vb_mqtt_auth auth;       /* --username --password ($VIGIL_PASSWORD) --ca-file
                                 --cert-file --key-file */
     const char *ready_file;  /* --ready-file: touched once subscribed */

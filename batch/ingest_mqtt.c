@@ -1,10 +1,20 @@
 /*
  * ingest_mqtt.c - `vigil-batch ingest`: the long-running archive sink.
  *
- * A persistent MQTT 5 session (clean start off, session expiry) with a
- * shared subscription $share/vigil-ingest/<root>/+/{archive, alerts,
- * cmd/shutdown, model/ack}: the broker spreads messages over every worker
- * in the group and keeps a stopped worker's queued QoS 1 messages for it.
+ * A persistent MQTT 5 session (clean start off, session expiry) with QoS 1
+ * subscriptions to <root>/+/{archive, alerts, cmd/shutdown, model/ack}.
+ * By default the subscriptions are plain (one worker per client id): the
+ * broker keeps them in the session, saves them with its persistence and,
+ * while the worker is away or the broker has just restarted, queues every
+ * matching QoS 1 message for it.  So a batch the broker acknowledged to an
+ * agent is either delivered to ingest or queued for it, across worker
+ * restarts and clean broker restarts alike.  `--share GROUP` subscribes
+ * through $share/GROUP/... instead, to spread the load over several
+ * workers; mosquitto 2.0 does not save shared subscriptions in its
+ * persistence file, so after a broker restart messages published before a
+ * worker renews its subscription have no subscriber and are dropped
+ * (measured; docs/BATCH.md "Broker restarts"): the spools close that gap.
+ *
  * Each message is decoded and committed in its own warehouse transaction
  * on Paho's callback thread before the callback returns.  A locked
  * warehouse makes the callback return "not processed": Paho hands the
@@ -123,23 +133,41 @@ static void ingest__summary(const ing_ctx *c)
     fputc('\n', stderr);
 }
 
-/* Subscribes to the shared group's filters and touches --ready-file. */
-static int ingest__subscribe(vb_mqtt *m, const vb_cli *cli)
+/* Writes "<prefix><root>/+/<suffix>" filters into buf (prefix "" or
+ * "$share/GROUP/"); f[i] point into buf.  Returns the filter count. */
+static int ingest__filters(const vb_cli *cli, char buf[][256], char **f)
 {
     static const char *const suffix[] = {"archive", "alerts", "cmd/shutdown", "model/ack"};
-    char buf[4][256];
-    char *f[4];
+    char prefix[160] = "";
+    if (cli->share)
+        snprintf(prefix, sizeof prefix, "$share/%s/", cli->share);
     for (int i = 0; i < 4; i++) {
-        snprintf(buf[i], sizeof buf[i], "$share/vigil-ingest/%s/+/%s", cli->root, suffix[i]);
+        snprintf(buf[i], 256, "%s%s/+/%s", prefix, cli->root, suffix[i]);
         f[i] = buf[i];
     }
-    int rc = vb_mqtt_subscribe(m, f, 4);
+    return 4;
+}
+
+/* Subscribes (plain or shared, see the header) and touches --ready-file. */
+static int ingest__subscribe(vb_mqtt *m, const vb_cli *cli)
+{
+    char buf[4][256];
+    char *f[4];
+    int rc = vb_mqtt_subscribe(m, f, ingest__filters(cli, buf, f));
     if (rc == VG_OK && cli->ready_file) {
         FILE *r = fopen(cli->ready_file, "w");
         if (r)
             fclose(r);
     }
     return rc;
+}
+
+/* True when --share names a usable group: 1..100 characters, none of the
+ * topic separators or wildcards ('/', '+', '#'). */
+static int ingest__share_ok(const char *g)
+{
+    size_t n = g ? strlen(g) : 1;
+    return n > 0 && n <= 100 && (!g || strcspn(g, "/+#") == n);
 }
 
 /* Waits for a signal or --idle-exit seconds without messages. */
@@ -158,6 +186,10 @@ int vb_cmd_ingest(vb_cli *cli)
 {
     char err[512];
     char **allow = NULL;
+    if (!ingest__share_ok(cli->share)) {
+        fprintf(stderr, "vigil-batch ingest: --share needs a group name without '/', '+', '#'\n");
+        return VB_EXIT_USAGE;
+    }
     if (cli->devices && !(allow = ingest__allow(cli->devices))) {
         fprintf(stderr, "vigil-batch ingest: cannot read --devices %s\n", cli->devices);
         return VB_EXIT_FAIL;
@@ -185,8 +217,9 @@ int vb_cmd_ingest(vb_cli *cli)
     if (rc == VG_OK) {
         signal(SIGTERM, ingest__on_signal);
         signal(SIGINT, ingest__on_signal);
-        fprintf(stderr, "vigil-batch ingest: subscribed as %s to $share/vigil-ingest/%s/+/...\n",
-                cli->client_id, cli->root);
+        fprintf(stderr, "vigil-batch ingest: subscribed as %s to %s%s%s%s/+/...\n", cli->client_id,
+                cli->share ? "$share/" : "", cli->share ? cli->share : "", cli->share ? "/" : "",
+                cli->root);
         ingest__wait(&c, cli->idle_exit);
     } else {
         fprintf(stderr, "vigil-batch ingest: %s\n", err);

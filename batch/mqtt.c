@@ -97,10 +97,13 @@ static int mqtt__on_ssl_error(const char *str, size_t len, void *u)
 }
 
 /* Renews the subscriptions after an automatic reconnect.  A broker that
- * restarted may restore the session but not deliver on its shared
- * subscriptions (seen with mosquitto 2.0.11 and persistence on: the ingest
- * worker got nothing after a restart), so they are always sent again; a
- * duplicate SUBSCRIBE is harmless.  Runs on Paho's thread: fire and forget. */
+ * restarted may restore the session but not its shared subscriptions
+ * (mosquitto 2.0 does not save $share subscriptions in its persistence
+ * file: the ingest worker got nothing after a restart), and one that lost
+ * its state restores nothing, so they are always sent again; a duplicate
+ * SUBSCRIBE of a plain filter replaces the restored one (retained messages
+ * are sent again: ingest stores them idempotently).  Runs on Paho's
+ * thread: fire and forget. */
 static void mqtt__resubscribe(vb_mqtt *m)
 {
     char *f[16];

@@ -220,9 +220,10 @@ e2e_fleet_start() {
 # e2e_fleet_finish SIM_SECS : waits for the run, the uplinks and the
 # warehouse, stops agents and ingest.  Then
 #   - the live path (vigild archive -> ingest): E2E_LIVE_MISSING batches
-#     missing, duplicates must be 0; a gap fails the test unless
-#     VG_E2E_ALLOW_INGEST_GAP=1 (set by tests/CMakeLists.txt for a known
-#     ingest defect, see there), and is always logged;
+#     missing, duplicates must be 0; a gap fails the test unless the test
+#     sets VG_E2E_ALLOW_INGEST_GAP=1 (only test_fault_ingest_kill.sh: a
+#     SIGKILLed worker loses what Paho had PUBACKed before the commit,
+#     docs/BATCH.md "Known limit"), and is always logged;
 #   - the recovery path: every device spool imported (vigil-batch import)
 #     into the same warehouse: then exactly once, nothing missing;
 #   - every trip recorded, the overheat stopped before its damage limit.
