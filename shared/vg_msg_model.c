@@ -7,20 +7,32 @@
  *     6: [* { 0: name, ? 1: lo, ? 2: hi, ? 3: loc, ? 4: scale, ? 5: z_thr,
  *             ? 6: ewma_lambda, ? 7: ewma_l, ? 8: cusum_k, ? 9: cusum_h,
  *             ? 10: rate_max, ? 11: stuck_eps, ? 12: stuck_n,
- *             ? 13: stale_s }] }
+ *             ? 13: stale_s }],
+ *     ? 7: { 0: [* name], 1: k, 2: [p * loc], 3: [p * scale], 4: [k * eig],
+ *            5: [p*k * load], 6: lambda, 7: t2_mean, 8: q_mean, 9: t2_lim,
+ *            10: q_lim, 11: drift } }
+ *
+ * Key 7 is the optional multivariate part (vg_mvar_model, vg_mvar.h),
+ * written only when it has channels (p > 0).  Its arrays' lengths follow
+ * from the names (p) and k, so keys 0 and 1 must come before them (as the
+ * encoder writes them; else VG_EDECODE); a wrong length is VG_EDECODE, a
+ * non-finite value VG_ENAN, a part that vg_mvar_check() refuses VG_EDECODE
+ * (and VG_EINVAL on encode).
  *
  * A parameter that is NaN ("unset, use the default") is omitted; on decode
  * an absent parameter is NaN (vg_chan_model_clear()).  A parameter that is
  * present must be finite (VG_ENAN).  Channel names are unique in a model.
  *
- * Cost: O(channels^2) name comparisons (at most 64^2/2) plus the bytes
- * (at most about 11 KiB).
+ * Cost: O(channels^2) name comparisons (at most 64^2/2 + 16^2/2) plus the
+ * bytes (at most about 11 KiB, plus 3 KiB for the multivariate part).
  */
+#include <math.h>
 #include <string.h>
 
 #include "vg_error.h"
 #include "vg_msg.h"
 #include "vg_msg_table.h"
+#include "vg_mvar.h"
 
 #define MODEL__PARAM(k, m) VG_MSG_ROW(k, VG_MSG_PARAM, 0, vg_chan_model, m, #m)
 
@@ -86,14 +98,158 @@ static int model__get_chans(vg_cbor_reader *r, void *obj)
     return rc;
 }
 
+/* ---- the multivariate part ---- */
+
+/* Writes the channel names of the vg_mvar_model at obj. */
+static int mvar__put_names(vg_cbor_writer *w, const void *obj)
+{
+    const vg_mvar_model *m = obj;
+    int rc = vg_cbor_put_array(w, m->p);
+    for (uint32_t j = 0; j < m->p && rc == VG_OK; j++)
+        rc = vg_cbor_put_text(w, m->name[j], strlen(m->name[j]));
+    return rc;
+}
+
+/* Reads the channel names (and so p) into the vg_mvar_model at obj. */
+static int mvar__get_names(vg_cbor_reader *r, void *obj)
+{
+    vg_mvar_model *m = obj;
+    uint64_t n;
+    int rc = vg_cbor_read_array(r, &n);
+    if (rc == VG_OK && (n == 0 || n > VG_MVAR_MAX))
+        rc = n ? VG_ETOOBIG : VG_EDECODE;
+    for (uint32_t j = 0; j < n && rc == VG_OK; j++) {
+        const char *s;
+        size_t len;
+        rc = vg_cbor_read_text(r, &s, &len);
+        if (rc == VG_OK && !vg_valid_channel(s, len))
+            rc = VG_EDECODE;
+        if (rc == VG_OK) {
+            memcpy(m->name[j], s, len);
+            m->name[j][len] = '\0';
+        }
+    }
+    if (rc == VG_OK)
+        m->p = (uint32_t)n;
+    return rc;
+}
+
+static int mvar__put_k(vg_cbor_writer *w, const void *obj)
+{
+    return vg_cbor_put_uint(w, ((const vg_mvar_model *)obj)->k);
+}
+
+/* Reads k: 1..p, after the names. */
+static int mvar__get_k(vg_cbor_reader *r, void *obj)
+{
+    vg_mvar_model *m = obj;
+    uint64_t k;
+    int rc = vg_cbor_read_uint(r, &k);
+    if (rc == VG_OK && (m->p == 0 || k < 1 || k > m->p))
+        rc = VG_EDECODE;
+    if (rc == VG_OK)
+        m->k = (uint32_t)k;
+    return rc;
+}
+
+/* Writes v[0..n) as an array of floats. */
+static int mvar__put_vec(vg_cbor_writer *w, const double *v, uint32_t n)
+{
+    int rc = vg_cbor_put_array(w, n);
+    for (uint32_t i = 0; i < n && rc == VG_OK; i++)
+        rc = isfinite(v[i]) ? vg_cbor_put_float(w, v[i]) : VG_ENAN;
+    return rc;
+}
+
+/* Reads an array of exactly `want` (> 0) finite floats into v. */
+static int mvar__get_vec(vg_cbor_reader *r, double *v, uint32_t want)
+{
+    uint64_t n;
+    int rc = vg_cbor_read_array(r, &n);
+    if (rc == VG_OK && (want == 0 || n != want))
+        rc = VG_EDECODE;
+    for (uint32_t i = 0; i < n && rc == VG_OK; i++) {
+        rc = vg_cbor_read_float(r, &v[i]);
+        if (rc == VG_OK && !isfinite(v[i]))
+            rc = VG_ENAN;
+    }
+    return rc;
+}
+
+/* One vector member: its offset and its length in terms of p and k. */
+#define MVAR__VEC(nm, lenexpr)                                                                     \
+    static int mvar__put_##nm(vg_cbor_writer *w, const void *obj)                                  \
+    {                                                                                              \
+        const vg_mvar_model *m = obj;                                                              \
+        return mvar__put_vec(w, m->nm, lenexpr);                                                   \
+    }                                                                                              \
+    static int mvar__get_##nm(vg_cbor_reader *r, void *obj)                                        \
+    {                                                                                              \
+        vg_mvar_model *m = obj;                                                                    \
+        return mvar__get_vec(r, m->nm, lenexpr);                                                   \
+    }
+MVAR__VEC(loc, m->p)
+MVAR__VEC(scale, m->p)
+MVAR__VEC(eig, m->k)
+MVAR__VEC(load, m->p * m->k)
+
+#define MVAR__PARAM(k, m) VG_MSG_ROW(k, VG_MSG_PARAM, 1, vg_mvar_model, m, #m)
+
+static const vg_msg_field mvar__rows[] = {
+    VG_MSG_CUSTOM_ROW(0, 1, "names", mvar__put_names, mvar__get_names),
+    VG_MSG_CUSTOM_ROW(1, 1, "k", mvar__put_k, mvar__get_k),
+    VG_MSG_CUSTOM_ROW(2, 1, "loc", mvar__put_loc, mvar__get_loc),
+    VG_MSG_CUSTOM_ROW(3, 1, "scale", mvar__put_scale, mvar__get_scale),
+    VG_MSG_CUSTOM_ROW(4, 1, "eig", mvar__put_eig, mvar__get_eig),
+    VG_MSG_CUSTOM_ROW(5, 1, "load", mvar__put_load, mvar__get_load),
+    MVAR__PARAM(6, lambda),
+    MVAR__PARAM(7, t2_mean),
+    MVAR__PARAM(8, q_mean),
+    MVAR__PARAM(9, t2_lim),
+    MVAR__PARAM(10, q_lim),
+    MVAR__PARAM(11, drift),
+};
+
+static const vg_msg_schema mvar__schema = VG_MSG_SCHEMA("model.mvar", mvar__rows);
+
+/* Writes the multivariate part of the vg_model at obj. */
+static int model__put_mvar(vg_cbor_writer *w, const void *obj)
+{
+    const vg_model *m = obj;
+    if (vg_mvar_check(&m->mvar) != VG_OK)
+        return VG_EINVAL;
+    return vg_msg__put_map(w, &mvar__schema, &m->mvar);
+}
+
+/* Reads the multivariate part into the vg_model at obj. */
+static int model__get_mvar(vg_cbor_reader *r, void *obj)
+{
+    vg_model *m = obj;
+    memset(&m->mvar, 0, sizeof m->mvar);
+    int rc = vg_msg__get_map(r, &mvar__schema, &m->mvar);
+    if (rc == VG_OK && vg_mvar_check(&m->mvar) != VG_OK)
+        rc = VG_EDECODE;
+    return rc;
+}
+
+/* ---- the model ---- */
+
+/* The model's rows; model__plain is the same without the multivariate
+ * part (key 7), for encoding a model that has none. */
+#define MODEL__COMMON_ROWS                                                                         \
+    VG_MSG_VERSION_ROW, VG_MSG_ROW(1, VG_MSG_DEVICE, 1, vg_model, device, "device"),               \
+        VG_MSG_ROW(2, VG_MSG_UINT, 1, vg_model, version, "version"),                               \
+        VG_MSG_ROW(3, VG_MSG_INT, 1, vg_model, created_us, "created"),                             \
+        VG_MSG_ROW(4, VG_MSG_INT, 1, vg_model, train_from_us, "train_from"),                       \
+        VG_MSG_ROW(5, VG_MSG_INT, 1, vg_model, train_to_us, "train_to"),                           \
+        VG_MSG_CUSTOM_ROW(6, 1, "channels", model__put_chans, model__get_chans)
+
+static const vg_msg_field model__plain_rows[] = {MODEL__COMMON_ROWS};
+static const vg_msg_schema model__plain = VG_MSG_SCHEMA("model", model__plain_rows);
+
 static const vg_msg_field model__rows[] = {
-    VG_MSG_VERSION_ROW,
-    VG_MSG_ROW(1, VG_MSG_DEVICE, 1, vg_model, device, "device"),
-    VG_MSG_ROW(2, VG_MSG_UINT, 1, vg_model, version, "version"),
-    VG_MSG_ROW(3, VG_MSG_INT, 1, vg_model, created_us, "created"),
-    VG_MSG_ROW(4, VG_MSG_INT, 1, vg_model, train_from_us, "train_from"),
-    VG_MSG_ROW(5, VG_MSG_INT, 1, vg_model, train_to_us, "train_to"),
-    VG_MSG_CUSTOM_ROW(6, 1, "channels", model__put_chans, model__get_chans),
+    MODEL__COMMON_ROWS,
+    VG_MSG_CUSTOM_ROW(7, 0, "mvar", model__put_mvar, model__get_mvar),
 };
 
 static const vg_msg_schema model__schema = VG_MSG_SCHEMA("model", model__rows);
@@ -101,7 +257,9 @@ static const vg_msg_schema model__schema = VG_MSG_SCHEMA("model", model__rows);
 /* Contract in vg_msg.h; *m is only read. */
 int vg_model_encode(const vg_model *m, uint8_t *buf, size_t cap, size_t *len)
 {
-    return vg_msg__encode(&model__schema, m, buf, cap, len);
+    if (!m)
+        return VG_EINVAL;
+    return vg_msg__encode(m->mvar.p ? &model__schema : &model__plain, m, buf, cap, len);
 }
 
 /* Contract in vg_msg.h; *out is cleared first (unused channels are zero),

@@ -38,7 +38,8 @@ static int model_equal(const vg_model *a, const vg_model *b)
         if (strcmp(a->chan[i].name, b->chan[i].name) != 0 ||
             memcmp((const char *)&a->chan[i] + lo, (const char *)&b->chan[i] + lo, n) != 0)
             return 0;
-    return 1;
+    /* the multivariate part: all zero when absent, else bit for bit */
+    return memcmp(&a->mvar, &b->mvar, sizeof a->mvar) == 0;
 }
 
 static void test_keys(uint8_t pk[VG_PK_BYTES], uint8_t sk[VG_SK_BYTES])

@@ -26,7 +26,8 @@ static int model_equal(const vg_model *a, const vg_model *b)
             memcmp((const char *)&a->chan[i] + lo, (const char *)&b->chan[i] + lo, n) != 0)
             return 0;
     }
-    return 1;
+    /* the multivariate part: all zero when absent, else bit for bit */
+    return memcmp(&a->mvar, &b->mvar, sizeof a->mvar) == 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -267,6 +267,25 @@ static void a_model(vg_model *m, bool full)
     }
 }
 
+/* A multivariate part over the three channels (vg_mvar_model). */
+static void a_mvar(vg_mvar_model *mv)
+{
+    static const char *const names[3] = {"temp", "vib.rms", "pressure"};
+    memset(mv, 0, sizeof *mv);
+    mv->p = 3;
+    mv->k = 2;
+    for (int j = 0; j < 3; j++) {
+        strcpy(mv->name[j], names[j]);
+        mv->loc[j] = 10 * j + 1;
+        mv->scale[j] = 0.5 + j;
+    }
+    const double load[6] = {0.6, 0.1, 0.5, -0.7, 0.62, 0.7};
+    memcpy(mv->load, load, sizeof load);
+    mv->eig[0] = 2.1, mv->eig[1] = 0.7;
+    mv->lambda = 0.2, mv->t2_mean = 2, mv->q_mean = 0.2, mv->t2_lim = 20, mv->q_lim = 3;
+    mv->drift = 0.03;
+}
+
 static void models(const char *dir, uint8_t *buf, size_t cap)
 {
     static vg_model m;
@@ -275,12 +294,18 @@ static void models(const char *dir, uint8_t *buf, size_t cap)
     memset(seed, 0x5a, sizeof seed);
     check(vg_crypto_init(), "crypto");
     crypto_sign_seed_keypair(pk, sk, seed);
-    for (int full = 0; full < 2; full++) {
-        const char *name = full ? "three-channels" : "one-channel";
+    for (int full = 0; full < 3; full++) {
+        const char *name = full == 2 ? "multivariate" : full ? "three-channels" : "one-channel";
         a_model(&m, full);
+        if (full == 2)
+            a_mvar(&m.mvar);
         check(vg_model_encode(&m, buf, cap, &len), "model");
         put(dir, "model", name, buf, len);
-        put(dir, "bundle", full ? "payload-three-channels" : "payload-one-channel", buf, len);
+        put(dir, "bundle",
+            full == 2 ? "payload-multivariate"
+            : full    ? "payload-three-channels"
+                      : "payload-one-channel",
+            buf, len);
         check(vg_bundle_sign(&m, sk, buf, cap, &len), "bundle");
         put(dir, "bundle", name, buf, len);
     }

@@ -27,7 +27,9 @@
 
 #include "vg_cbor.h"
 #include "vg_error.h"
+#include "test_util.h"
 #include "vg_model.h"
+#include "vg_mvar.h"
 #include "vg_msg.h"
 
 /* ---- hand builder over libcbor ---- */
@@ -1448,6 +1450,208 @@ static void test_model_channels(void)
     }
 }
 
+/* ---- model payload: the multivariate part ---- */
+
+/* A small valid multivariate part: 3 channels, 1 component. */
+static void sample_mvar(vg_mvar_model *mv)
+{
+    memset(mv, 0, sizeof *mv);
+    mv->p = 3;
+    mv->k = 1;
+    strcpy(mv->name[0], "flow");
+    strcpy(mv->name[1], "pressure");
+    strcpy(mv->name[2], "current");
+    const double loc[3] = {80, 3.5, 20}, scale[3] = {3, 0.15, 1.5}, load[3] = {0.6, 0.5, 0.625};
+    memcpy(mv->loc, loc, sizeof loc);
+    memcpy(mv->scale, scale, sizeof scale);
+    memcpy(mv->load, load, sizeof load);
+    mv->eig[0] = 2.75;
+    mv->lambda = 0.25;
+    mv->t2_mean = 1;
+    mv->q_mean = 0.125;
+    mv->t2_lim = 12.5;
+    mv->q_lim = 2.5;
+    mv->drift = 0.03125;
+}
+
+/* Hand-built float array. */
+static void tb_floats(tb *b, const double *v, size_t n)
+{
+    tb_array(b, n);
+    for (size_t i = 0; i < n; i++)
+        tb_float(b, v[i]);
+}
+
+/* Key whose array tb_mvar() writes one entry short (-1: none). */
+static int tb_mvar_short = -1;
+
+/* Hand-built multivariate map of *mv; `skip` leaves out that key, `first`
+ * (if < 12) is written first. */
+static void tb_mvar(tb *b, const vg_mvar_model *mv, int skip, int first)
+{
+    int order[12], n = 0;
+    if (first >= 0 && first < 12)
+        order[n++] = first;
+    for (int k = 0; k < 12; k++)
+        if (k != first)
+            order[n++] = k;
+    const double *sc[6] = {&mv->lambda, &mv->t2_mean, &mv->q_mean,
+                           &mv->t2_lim, &mv->q_lim,   &mv->drift};
+    tb_map(b, skip >= 0 ? 11 : 12);
+    for (int i = 0; i < n; i++) {
+        int k = order[i];
+        if (k == skip)
+            continue;
+        tb_uint(b, (uint64_t)k);
+        if (k == 0) {
+            tb_array(b, mv->p);
+            for (uint32_t j = 0; j < mv->p; j++)
+                tb_text(b, mv->name[j]);
+        } else if (k == 1) {
+            tb_uint(b, mv->k);
+        } else if (k == 2) {
+            tb_floats(b, mv->loc, mv->p - (k == tb_mvar_short));
+        } else if (k == 3) {
+            tb_floats(b, mv->scale, mv->p - (k == tb_mvar_short));
+        } else if (k == 4) {
+            tb_floats(b, mv->eig, mv->k - (k == tb_mvar_short));
+        } else if (k == 5) {
+            tb_floats(b, mv->load, mv->p * mv->k - (k == tb_mvar_short));
+        } else {
+            tb_float(b, *sc[k - 6]);
+        }
+    }
+}
+
+/* Decodes sample_model() with the hand-built multivariate map `mvb`. */
+static int dec_model_mvar(const tb *mvb)
+{
+    uint8_t cbuf[256];
+    tb cb;
+    tb_init(&cb, cbuf, sizeof cbuf);
+    tb_sample_chans(&cb);
+    tpair p[8];
+    model_pairs(p, &cb);
+    p[7] = (tpair)PR(7, *mvb);
+    return dec_pairs(dec_model, p, 8);
+}
+
+static void test_model_mvar(void)
+{
+    static vg_model m, d;
+    sample_model(&m);
+    sample_mvar(&m.mvar);
+    uint8_t cbuf[256], mbuf[2048], buf[4096];
+    tb cb, mb;
+    tb_init(&cb, cbuf, sizeof cbuf);
+    tb_sample_chans(&cb);
+    tb_init(&mb, mbuf, sizeof mbuf);
+    tb_mvar(&mb, &m.mvar, -1, -1);
+    tpair p[8];
+    model_pairs(p, &cb);
+    p[7] = (tpair)PR(7, mb);
+    size_t len;
+    CU_ASSERT_EQUAL_FATAL(vg_model_encode(&m, buf, sizeof buf, &len), VG_OK);
+    check_bytes("model+mvar", p, 8, buf, len);
+    CU_ASSERT_EQUAL_FATAL(vg_model_decode(buf, len, &d), VG_OK);
+    CU_ASSERT_EQUAL(memcmp(&d.mvar, &m.mvar, sizeof m.mvar), 0);
+    check_caps("model+mvar", enc_model, &m, len);
+    check_framing("model+mvar", dec_model, buf, len);
+    /* without one, key 7 is absent and decodes to p == 0 */
+    m.mvar.p = 0;
+    CU_ASSERT_EQUAL_FATAL(vg_model_encode(&m, buf, sizeof buf, &len), VG_OK);
+    check_bytes("model-mvar", p, 7, buf, len);
+    CU_ASSERT_EQUAL_FATAL(vg_model_decode(buf, len, &d), VG_OK);
+    CU_ASSERT_EQUAL(d.mvar.p, 0);
+    /* each key is required; names and k come before the arrays */
+    sample_mvar(&m.mvar);
+    for (int k = 0; k < 12; k++) {
+        tb_init(&mb, mbuf, sizeof mbuf);
+        tb_mvar(&mb, &m.mvar, k, -1);
+        expect_rc("model+mvar", "missing key", (size_t)k, dec_model_mvar(&mb),
+                  k <= 1 ? VG_EDECODE : VG_EMISSING);
+    }
+    for (int k = 1; k < 6; k++) {
+        tb_init(&mb, mbuf, sizeof mbuf);
+        tb_mvar(&mb, &m.mvar, -1, k);
+        expect_rc("model+mvar", "key before names", (size_t)k, dec_model_mvar(&mb), VG_EDECODE);
+    }
+    /* values: the decoder applies vg_mvar_check */
+    static vg_mvar_model bad[8];
+    int want[8];
+    for (int i = 0; i < 8; i++)
+        sample_mvar(&bad[i]);
+    bad[0].load[2] = NAN, want[0] = VG_ENAN;
+    bad[1].scale[1] = 0, want[1] = VG_EDECODE;
+    bad[2].eig[0] = -1, want[2] = VG_EDECODE;
+    strcpy(bad[3].name[2], "flow"), want[3] = VG_EDECODE;
+    strcpy(bad[4].name[2], "a b"), want[4] = VG_EDECODE;
+    bad[5].lambda = 1.5, want[5] = VG_EDECODE;
+    bad[6].k = 4, want[6] = VG_EDECODE; /* k > p */
+    bad[7].p = VG_MVAR_MAX + 1, want[7] = VG_ETOOBIG;
+    for (int i = 0; i < 8; i++) {
+        tb_init(&mb, mbuf, sizeof mbuf);
+        if (i == 7) { /* 17 names: only the name array matters */
+            tb_map(&mb, 1);
+            tb_uint(&mb, 0);
+            tb_array(&mb, VG_MVAR_MAX + 1);
+            for (int j = 0; j <= VG_MVAR_MAX; j++)
+                tb_text(&mb, "x");
+        } else {
+            tb_mvar(&mb, &bad[i], -1, -1);
+        }
+        expect_rc("model+mvar", "bad value", (size_t)i, dec_model_mvar(&mb), want[i]);
+        if (i < 7) { /* the encoder refuses what the decoder refuses */
+            m.mvar = bad[i];
+            CU_ASSERT_NOT_EQUAL(vg_model_encode(&m, buf, sizeof buf, &len), VG_OK);
+        }
+    }
+    /* an array one entry short */
+    sample_mvar(&m.mvar);
+    for (int k = 2; k < 6; k++) {
+        tb_init(&mb, mbuf, sizeof mbuf);
+        tb_mvar_short = k;
+        tb_mvar(&mb, &m.mvar, -1, -1);
+        tb_mvar_short = -1;
+        expect_rc("model+mvar", "array length", (size_t)k, dec_model_mvar(&mb), VG_EDECODE);
+    }
+}
+
+/* A fitted model of VG_MVAR_MAX channels survives the wire bit for bit. */
+static void test_model_mvar_fitted(void)
+{
+    enum { N = 2000 };
+    static double x[N * VG_MVAR_MAX], scratch[2 * N];
+    static vg_model m, d;
+    char names[VG_MVAR_MAX][8];
+    const char *np[VG_MVAR_MAX];
+    uint64_t rng = 5;
+    for (int j = 0; j < VG_MVAR_MAX; j++) {
+        snprintf(names[j], sizeof names[j], "s%d", j);
+        np[j] = names[j];
+    }
+    for (int i = 0; i < N; i++) {
+        double a = vg_test_normal(&rng), b = vg_test_normal(&rng);
+        for (int j = 0; j < VG_MVAR_MAX; j++)
+            x[i * VG_MVAR_MAX + j] = j * a + (j % 3) * b + 0.5 * vg_test_normal(&rng);
+    }
+    vg_mvar_opts o;
+    vg_mvar_opts_init(&o);
+    o.var_explained = 0.999; /* many components: the largest load array */
+    sample_model(&m);
+    CU_ASSERT_EQUAL_FATAL(vg_mvar_fit(np, VG_MVAR_MAX, x, N, scratch, &o, &m.mvar), VG_OK);
+    CU_ASSERT_TRUE(m.mvar.k > 2);
+    uint8_t *buf = malloc(65536), *buf2 = malloc(65536);
+    size_t len, len2;
+    CU_ASSERT_EQUAL_FATAL(vg_model_encode(&m, buf, 65536, &len), VG_OK);
+    CU_ASSERT_EQUAL_FATAL(vg_model_decode(buf, len, &d), VG_OK);
+    CU_ASSERT_EQUAL(memcmp(&d.mvar, &m.mvar, sizeof m.mvar), 0);
+    CU_ASSERT_EQUAL_FATAL(vg_model_encode(&d, buf2, 65536, &len2), VG_OK);
+    CU_ASSERT_TRUE(len == len2 && memcmp(buf, buf2, len) == 0);
+    free(buf);
+    free(buf2);
+}
+
 /* ---- samples ---- */
 
 #define T0 1700000000000000LL
@@ -1795,6 +1999,8 @@ int init_msg_tests(void)
         !CU_add_test(s, "model payload", test_model_payload) ||
         !CU_add_test(s, "model all parameters", test_model_all_params) ||
         !CU_add_test(s, "model channels", test_model_channels) ||
+        !CU_add_test(s, "model multivariate part", test_model_mvar) ||
+        !CU_add_test(s, "model multivariate part, fitted", test_model_mvar_fitted) ||
         !CU_add_test(s, "samples round trip", test_samples_roundtrip) ||
         !CU_add_test(s, "samples float32/sint64 variants", test_samples_typed_variants) ||
         !CU_add_test(s, "samples blocks", test_samples_blocks) ||
