@@ -14,11 +14,13 @@
 #include "vg_error.h"
 #include "vg_fit.h"
 #include "vg_msg.h"
+#include "vg_mvar.h"
 
 #define US_PER_DAY  86400000000LL
 #define US_PER_WEEK (7 * US_PER_DAY)
 #define FAR_MIN     1e-7 /* per-sample false alarm rate bounds */
 #define FAR_MAX     1e-2
+#define MVAR_ROWS   50000 /* aligned rows the multivariate fit uses at most */
 
 /* A channel known to the warehouse and its fleet prior. */
 typedef struct rt_chan {
@@ -285,6 +287,80 @@ static int rt__channel(rt_ctx *c, const char *dev, const rt_chan *x, uint32_t k,
     return VG_OK;
 }
 
+/* Index of the channel (of x[0..p)) with the earliest sample at or after
+ * pos[]; -1 when every series is exhausted. */
+static int rt__next_time(rt_ctx *c, uint32_t p, const size_t *pos, int64_t *t)
+{
+    int best = -1;
+    for (uint32_t j = 0; j < p; j++)
+        if (pos[j] < c->full[j].n && (best < 0 || c->full[j].t[pos[j]] < *t)) {
+            best = (int)j;
+            *t = c->full[j].t[pos[j]];
+        }
+    return best;
+}
+
+/* True when time t is excluded (label or trip) for any of the p channels. */
+static int rt__row_excluded(rt_ctx *c, const rt_chan *const *mine, uint32_t p, int64_t t)
+{
+    for (uint32_t j = 0; j < p; j++)
+        if (vb_intervals_hit(&c->lab, mine[j]->name, t) ||
+            vb_intervals_hit(&c->trips, mine[j]->name, t))
+            return 1;
+    return 0;
+}
+
+/* Aligns the first p series of c->full by timestamp into rows x (n x p;
+ * NaN where a channel has no sample at that time), the most recent
+ * MVAR_ROWS rows at most, leaving out excluded times.  Returns the rows. */
+static size_t rt__align(rt_ctx *c, const rt_chan *const *mine, uint32_t p, double *x)
+{
+    size_t pos[VG_MVAR_MAX], rows = 0;
+    for (uint32_t j = 0; j < p; j++) /* start near the end: the recent rows */
+        pos[j] = c->full[j].n > MVAR_ROWS ? c->full[j].n - MVAR_ROWS : 0;
+    int64_t t0 = INT64_MIN;
+    for (uint32_t j = 0; j < p; j++)
+        if (pos[j] < c->full[j].n && c->full[j].t[pos[j]] > t0)
+            t0 = c->full[j].t[pos[j]];
+    for (uint32_t j = 0; j < p; j++)
+        while (pos[j] < c->full[j].n && c->full[j].t[pos[j]] < t0)
+            pos[j]++;
+    int64_t t = 0;
+    while (rows < MVAR_ROWS && rt__next_time(c, p, pos, &t) >= 0) {
+        double *row = &x[rows * p];
+        for (uint32_t j = 0; j < p; j++) {
+            int here = pos[j] < c->full[j].n && c->full[j].t[pos[j]] == t;
+            row[j] = here ? c->full[j].v[pos[j]++] : NAN;
+        }
+        rows += !rt__row_excluded(c, mine, p, t);
+    }
+    return rows;
+}
+
+/* Fits the multivariate part of *m from the device's first (by name)
+ * VG_MVAR_MAX channels, aligned by timestamp; too few rows or varying
+ * channels leave it empty (the device runs without one). */
+static int rt__fit_mvar(rt_ctx *c, const rt_chan *const *mine, uint32_t k, vg_model *m)
+{
+    uint32_t p = k < VG_MVAR_MAX ? k : VG_MVAR_MAX;
+    memset(&m->mvar, 0, sizeof m->mvar);
+    if (p < 2)
+        return VG_OK;
+    double *x = malloc(sizeof(double) * MVAR_ROWS * p);
+    int rc = x ? rt__scratch(c, 2 * MVAR_ROWS) : VG_ENOMEM;
+    if (rc == VG_OK) {
+        const char *names[VG_MVAR_MAX];
+        for (uint32_t j = 0; j < p; j++)
+            names[j] = mine[j]->name;
+        size_t rows = rt__align(c, mine, p, x);
+        vg_mvar_opts o;
+        vg_mvar_opts_init(&o);
+        (void)vg_mvar_fit(names, p, x, rows, c->scratch, &o, &m->mvar);
+    }
+    free(x);
+    return rc;
+}
+
 /* Loads the device's channels' full series and fits them into *m;
  * bt[] receives the backtest inputs, *nbt their number. */
 static int rt__fit_device(rt_ctx *c, const char *dev, int64_t dev_id, vg_model *m,
@@ -309,7 +385,8 @@ static int rt__fit_device(rt_ctx *c, const char *dev, int64_t dev_id, vg_model *
         if (rc != VG_OK)
             return rc;
     }
-    return VG_OK;
+    int rc = rt__fit_mvar(c, mine, k, m);
+    return rc == VG_OK ? VG_OK : rt__fail(c, rc, "multivariate fit", dev);
 }
 
 /* True when candidate *m equals current *cur but for version/created. */

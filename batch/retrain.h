@@ -12,6 +12,13 @@
  *      weight n / (n + prior_n0);
  *   4. clamp to the channel's safety envelope from the config file (model
  *      limits inside it, stale deadline no longer);
+ * then the multivariate part (vg_mvar.h) over the device's first
+ * VG_MVAR_MAX channels by name: their series aligned by timestamp (a
+ * channel without a sample at a row's time is held by the fit), the most
+ * recent 50000 rows of the range, rows at excluded times left out, fitted
+ * with the core's defaults; none when fewer than two channels vary or too
+ * few rows remain.  It only raises alerts, so the safety envelope is
+ * untouched; the backtest runs the per-channel detectors only.
  * then a backtest (backtest.h) of the current and the candidate model, and
  * one of: a bundle to publish, a held-back candidate (guardrail), or
  * "unchanged" (the candidate equals the current model).

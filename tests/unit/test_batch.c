@@ -305,6 +305,10 @@ static void test_retrain_determinism_and_shards(void)
         CU_ASSERT_EQUAL(m.version, 1);
         CU_ASSERT_EQUAL(m.nchan, 3);
         CU_ASSERT_EQUAL(m.created_us, m.train_to_us);
+        /* the multivariate part over the three aligned channels, by name */
+        CU_ASSERT_EQUAL(m.mvar.p, 3);
+        CU_ASSERT_STRING_EQUAL(m.mvar.name[0], "pres");
+        CU_ASSERT_TRUE(fabs(m.mvar.loc[1] - 20) < 0.5); /* temp: mean 20 */
         b[len - 10] ^= 1;
         CU_ASSERT_EQUAL(vg_bundle_open(b, len, pk, NULL, 0, &m), VG_ESIG);
         free(b);
