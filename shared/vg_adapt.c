@@ -16,6 +16,7 @@
 #define ADAPT_SHIFT_Z      5.0
 #define ADAPT_CLIP_Z       4.0
 #define ADAPT_MAX_RATIO    4.0
+#define ADAPT_REFRESH      8 /* samples between 1/sd refreshes (power of 2) */
 
 void vg_adapt_params_init(vg_adapt_params *p)
 {
@@ -34,18 +35,49 @@ void vg_adapt_init(vg_adapt *a)
     memset(a, 0, sizeof(*a));
 }
 
-/* Standardised deviation of s from calibrator k, then learns s (clipped). */
+/* Natural log of finite x > 0, to about 1e-5 absolute: the exponent from
+ * the bits, ln of the mantissa m in [1, 2) by a degree-5 polynomial in
+ * m - 1.5 (Chebyshev interpolant).  Monotone up to that error; several
+ * times cheaper than log() or log1p(), which dominated the step. */
+static inline double adapt__ln(double x)
+{
+    uint64_t b;
+    memcpy(&b, &x, sizeof b);
+    double e = (double)((int)((b >> 52) & 0x7ff) - 1023);
+    b = (b & 0x000fffffffffffffull) | 0x3ff0000000000000ull;
+    double u;
+    memcpy(&u, &b, sizeof u);
+    u -= 1.5;
+    double q = 0.029808765243535172;
+    q = q * u - 0.05543528454961935;
+    q = q * u + 0.09843070085741361;
+    q = q * u - 0.2216391556559233;
+    q = q * u + 0.6666713382986766;
+    q = q * u + 0.4054569719662682;
+    return e * 0.6931471805599453 + q;
+}
+
+/* Standardised deviation of s from calibrator k, then learns s (clipped at
+ * 6 sd).  The clip compares squares, so the sample-to-sample dependency
+ * through m and v is a few multiply-adds.  1/sd is refreshed every
+ * ADAPT_REFRESH samples (v moves by about a_cal per sample) and at once
+ * after any deviation beyond 2 sd, which is what moves v fast (a stale sd
+ * after a big surprise lengthened alarms: measured). */
 static double adapt__calibrate(vg_adapt *a, const vg_adapt_params *p, int k, double s,
                                int two_sided)
 {
-    double d = s - a->m[k], sd = sqrt(a->v[k]);
-    double c = d / sd;
-    double lim = 6.0 * sd;
-    double dc = d > lim ? lim : d < -lim ? -lim : d;
+    double v = a->v[k], d = s - a->m[k], d2 = d * d;
+    double c = d * a->isd[k];
+    double dc = d, dc2 = d2;
+    if (d2 > 36.0 * v) { /* rare */
+        dc = d > 0 ? 6.0 * sqrt(v) : -6.0 * sqrt(v);
+        dc2 = 36.0 * v;
+    }
     a->m[k] += p->a_cal * dc;
-    a->v[k] += p->a_cal * (dc * dc - a->v[k]);
-    if (a->v[k] < 1e-4)
-        a->v[k] = 1e-4;
+    v += p->a_cal * (dc2 - v);
+    a->v[k] = v < 1e-4 ? 1e-4 : v;
+    if (a->tick == 0 || d2 > 4.0 * v)
+        a->isd[k] = 1.0 / sqrt(a->v[k]);
     return two_sided ? fabs(c) : c;
 }
 
@@ -65,9 +97,12 @@ static void adapt__warm(vg_adapt *a, const vg_adapt_params *p, double x)
     if (++a->n == p->warmup) {
         double floor = 1e-9 * (fabs(a->lvl) > 1 ? fabs(a->lvl) : 1);
         a->sigma = a->sigma > floor ? a->sigma : floor;
+        a->isig = 1.0 / a->sigma;
         a->vs = 1.0;
         a->m[0] = 0.5, a->v[0] = 0.1;
         a->m[1] = -0.1, a->v[1] = 0.25;
+        a->isd[0] = 1.0 / sqrt(a->v[0]);
+        a->isd[1] = 1.0 / sqrt(a->v[1]);
     }
 }
 
@@ -90,6 +125,7 @@ static void adapt__learn(vg_adapt *a, const vg_adapt_params *p, double x, double
     double floor = 1e-9 * (fabs(a->lvl) > 1 ? fabs(a->lvl) : 1);
     if (a->sigma < floor)
         a->sigma = floor;
+    a->isig = 1.0 / a->sigma; /* for the next sample: off its critical path */
 }
 
 double vg_adapt_step(vg_adapt *a, const vg_adapt_params *p, double x)
@@ -99,10 +135,11 @@ double vg_adapt_step(vg_adapt *a, const vg_adapt_params *p, double x)
         return 0.0;
     }
     double r = x - (a->lvl + a->trd);
-    double z = r / a->sigma, z2 = z * z;
+    double z = r * a->isig, z2 = z * z;
     a->vs += p->a_var * ((z2 < 16.0 ? z2 : 16.0) - a->vs);
-    double c0 = adapt__calibrate(a, p, 0, log1p(fabs(z)), 0);
-    double c1 = adapt__calibrate(a, p, 1, log(a->vs + 1e-4), 1);
+    double c0 = adapt__calibrate(a, p, 0, adapt__ln(1.0 + fabs(z)), 0);
+    double c1 = adapt__calibrate(a, p, 1, adapt__ln(a->vs + 1e-4), 1);
+    a->tick = (uint8_t)((a->tick + 1) & (ADAPT_REFRESH - 1));
     adapt__learn(a, p, x, r);
     a->which = c1 > c0;
     double c = c1 > c0 ? c1 : c0;

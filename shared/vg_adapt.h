@@ -53,11 +53,14 @@ void vg_adapt_params_init(vg_adapt_params *p);
 typedef struct vg_adapt {
     double lvl, trd;   /* Holt level and trend */
     double sigma;      /* robust residual scale (> 0 once warm) */
+    double isig;       /* 1 / sigma */
     double vs;         /* short EWMA of clipped z^2 */
     double m[2], v[2]; /* calibration mean and variance per component */
     uint32_t n;        /* samples seen */
     uint32_t over;     /* consecutive residuals beyond 5 sigma */
+    double isd[2];     /* 1 / sqrt(v), refreshed lazily (vg_adapt.c) */
     uint8_t which;     /* component of the last nonzero ratio: 0 |z|, 1 var */
+    uint8_t tick;      /* samples since the 1/sd refresh, mod 8 */
 } vg_adapt;
 
 /* Resets *a to "no sample seen". */

@@ -7,7 +7,6 @@
  * O(n) each plus selections; no allocation.
  */
 #include <math.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -16,10 +15,6 @@
 #include "vg_window.h"
 
 #define VG_IQR80_TO_SIGMA 2.5631031310892007 /* q90 - q10 of N(0,1) */
-/* A half-fitted reference "holds" on the other half while no statistic
- * exceeds its threshold by more than this factor (the thresholds of a half
- * are noisy extremes; a trend or shift exceeds them many times over). */
-#define FIT_HOLD_SLACK 2.0
 
 void vg_fit_opts_init(vg_fit_opts *o)
 {
@@ -155,11 +150,13 @@ static double fit__longest_flat(const double *x, size_t n)
     return (double)best;
 }
 
-/* Fits loc, scale and the robust z / EWMA / CUSUM thresholds on x[0..n)
- * (m finite values) into *out. */
-static void fit__reference(const double *x, size_t n, size_t m, double *scratch,
-                           const vg_fit_opts *o, vg_chan_model *out)
+int vg_fit_channel(const char *name, const int64_t *t_us, const double *x, size_t n,
+                   double *scratch, const vg_fit_opts *o, vg_chan_model *out)
 {
+    vg_chan_model_clear(out, name);
+    size_t m = fit__finite(x, n, scratch);
+    if (m < o->min_rows || m < 2)
+        return VG_EINVAL;
     double loc, scale;
     fit__loc_scale(x, n, scratch, &loc, &scale);
     out->loc = loc;
@@ -174,55 +171,6 @@ static void fit__reference(const double *x, size_t n, size_t m, double *scratch,
     out->cusum_k = o->cusum_k;
     out->cusum_h =
         fit__threshold(scratch, fit__cusum(x, n, loc, scale, o, scratch), o, o->cusum_floor);
-}
-
-/* Largest ratio statistic / threshold of the fixed-reference detectors of
- * *f over x[from..n), their EWMA and CUSUM continuing from x[0..from). */
-static double fit__worst(const double *x, size_t n, size_t from, const vg_chan_model *f)
-{
-    double lam = f->ewma_lambda, esig = f->scale * sqrt(lam / (2.0 - lam)) * f->ewma_l;
-    double e = NAN, cp = 0, cn = 0, worst = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(x[i]))
-            continue;
-        double z = (x[i] - f->loc) / f->scale;
-        e = isnan(e) ? x[i] : e + lam * (x[i] - e);
-        cp = fmax(0.0, cp + z - f->cusum_k);
-        cn = fmax(0.0, cn - z - f->cusum_k);
-        if (i < from)
-            continue;
-        worst = fmax(worst, fabs(z) / f->z_thr);
-        worst = fmax(worst, fabs(e - f->loc) / esig);
-        worst = fmax(worst, fmax(cp, cn) / f->cusum_h);
-    }
-    return worst;
-}
-
-/* True when a reference fitted on the first half of x would have held on
- * the second: no detector beyond FIT_HOLD_SLACK times its threshold.  A trending, seasonal
- * (with a cycle longer than the halves) or wandering channel fails, and a
- * fixed reference would fire on it continuously. */
-static bool fit__stationary(const double *x, size_t n, double *scratch, const vg_fit_opts *o,
-                            const char *name)
-{
-    size_t half = n / 2, m = fit__finite(x, half, scratch);
-    if (m < o->min_rows || m < 2)
-        return false;
-    vg_chan_model f;
-    vg_chan_model_clear(&f, name);
-    fit__reference(x, half, m, scratch, o, &f);
-    return fit__worst(x, n, half, &f) <= FIT_HOLD_SLACK;
-}
-
-int vg_fit_channel(const char *name, const int64_t *t_us, const double *x, size_t n,
-                   double *scratch, const vg_fit_opts *o, vg_chan_model *out)
-{
-    vg_chan_model_clear(out, name);
-    size_t m = fit__finite(x, n, scratch);
-    if (m < o->min_rows || m < 2)
-        return VG_EINVAL;
-    if (fit__stationary(x, n, scratch, o, name))
-        fit__reference(x, n, m, scratch, o, out);
     if (t_us) {
         size_t mr = fit__rates(t_us, x, n, scratch);
         if (mr > 0)
