@@ -20,7 +20,7 @@
  *      fitted by moments (g chi^2_h with g = var / (2 mean),
  *      h = 2 mean^2 / var, Box 1954 / Nomikos-MacGregor; its (1 - far)
  *      quantile by Wilson-Hilferty) and the empirical quantile at level
- *      1 - max(far, 10 / N), times `margin`.  The default margin (4) is
+ *      1 - max(far, 10 / N), times `margin`.  The default margin (6) is
  *      large because in-sample statistics of a few hundred rows of a
  *      slowly moving machine understate the spread of the rows that follow
  *      (measured on bench/mvar's tuning part: docs/DETECTION.md).
@@ -50,9 +50,9 @@
 
 /* Fit options. */
 typedef struct vg_mvar_opts {
-    double var_explained; /* variance kept by the principal subspace (0.95) */
+    double var_explained; /* variance kept by the principal subspace (0.99) */
     double far;           /* target false-alarm rate per row (1e-3) */
-    double margin;        /* multiplier on the fitted limits (4) */
+    double margin;        /* multiplier on the fitted limits (6) */
     double lambda;        /* EWMA rate of the statistics (0.2; 1 = raw) */
     double drift;         /* online mean adaptation rate (0.03; 0 = off) */
     double holdout;       /* last fraction of the rows that calibrates the

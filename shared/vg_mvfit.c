@@ -29,9 +29,9 @@ typedef struct mvf_data {
 
 void vg_mvar_opts_init(vg_mvar_opts *o)
 {
-    o->var_explained = 0.95;
+    o->var_explained = 0.99;
     o->far = 1e-3;
-    o->margin = 4;
+    o->margin = 6;
     o->lambda = 0.2;
     o->drift = 0.03;
     o->holdout = 0;

@@ -135,9 +135,9 @@ static void test_shift_along_correlation_is_t2(void)
     vg_mvar s;
     CU_ASSERT_EQUAL_FATAL(vg_mvar_init(&s, &m, 0.5, 0.45), VG_OK);
     vg_mvar_out out = {0};
-    /* All three load channels at +5 sd, consistently: the model explains it
+    /* All three load channels at +8 sd, consistently: the model explains it
      * (Q small) but it is far out along the principal component. */
-    double row[4] = {10 + 5 * 2.01, 5 + 5 * 1.005, 20 + 5 * 3.015, 40};
+    double row[4] = {10 + 8 * 2.01, 5 + 8 * 1.005, 20 + 8 * 3.015, 40};
     for (int i = 0; i < 20; i++)
         vg_mvar_row(&s, row, &out);
     CU_ASSERT_EQUAL(out.alert, 1);
@@ -241,7 +241,7 @@ static void test_limits_on_fresh_rows(void)
     double rate = alert_rate(&m, 10, 200000, &last);
     /* both statistics' limits at 1e-3: together 1e-3..2e-3 expected */
     CU_ASSERT_TRUE(rate > 0.4e-3 && rate < 3e-3);
-    /* the defaults (EWMA, margin 4) stay well under the target */
+    /* the defaults (EWMA, margin 6) stay well under the target */
     fit_default(&m, NT);
     rate = alert_rate(&m, 10, 200000, &last);
     CU_ASSERT_TRUE(rate < 1e-3);
