@@ -137,6 +137,57 @@ void vg_mvar_row(vg_mvar *s, const double *x, vg_mvar_out *out)
     s->rows++;
 }
 
+/* Block of each model channel in batch b, -1 when it has none. */
+static void mvar__blocks(const vg_mvar_model *m, const vg_samples *b, int *blk)
+{
+    for (uint32_t j = 0; j < m->p; j++) {
+        size_t len = strlen(m->name[j]);
+        blk[j] = -1;
+        for (uint32_t i = 0; i < b->nblock && blk[j] < 0; i++)
+            if (b->block[i].name_len == len && memcmp(b->block[i].name, m->name[j], len) == 0)
+                blk[j] = (int)i;
+    }
+}
+
+/* Earliest time among the mapped blocks' next samples; 0 when none left. */
+static int mvar__next_time(const vg_samples *b, const int *blk, const uint32_t *pos, uint32_t p,
+                           int64_t *t)
+{
+    int any = 0;
+    for (uint32_t j = 0; j < p; j++) {
+        if (blk[j] < 0 || pos[j] >= b->block[blk[j]].n)
+            continue;
+        int64_t tj = vg_block_time(&b->block[blk[j]], b->t0_us, pos[j]);
+        if (!any || tj < *t)
+            *t = tj;
+        any = 1;
+    }
+    return any;
+}
+
+/* Contract in vg_mvar.h; *b is only read. */
+uint32_t vg_mvar_batch(vg_mvar *s, const vg_samples *b, vg_mvar_row_fn fn, void *user)
+{
+    int blk[VG_MVAR_MAX];
+    uint32_t pos[VG_MVAR_MAX] = {0}, rows = 0, p = s->m.p;
+    int64_t t = 0;
+    mvar__blocks(&s->m, b, blk);
+    while (mvar__next_time(b, blk, pos, p, &t)) {
+        double x[VG_MVAR_MAX];
+        for (uint32_t j = 0; j < p; j++) {
+            const vg_block *bj = blk[j] >= 0 ? &b->block[blk[j]] : NULL;
+            int here = bj && pos[j] < bj->n && vg_block_time(bj, b->t0_us, pos[j]) == t;
+            x[j] = here ? vg_block_value(bj, pos[j]++) : NAN;
+        }
+        vg_mvar_out out;
+        vg_mvar_row(s, x, &out);
+        if (fn)
+            fn(user, t, &out);
+        rows++;
+    }
+    return rows;
+}
+
 /* Contract in vg_mvar.h; fills idx[0..m->p). */
 void vg_mvar_map(const vg_mvar_model *m, const char *const *names, uint32_t n, int *idx)
 {

@@ -47,6 +47,7 @@
 #include <stdint.h>
 
 #include "vg_model.h"
+#include "vg_msg.h"
 
 /* Fit options. */
 typedef struct vg_mvar_opts {
@@ -105,6 +106,17 @@ int vg_mvar_init(vg_mvar *s, const vg_mvar_model *m, double alert_on, double ale
 
 /* Scores one row: x[j] is model channel j's value (NaN = missing). */
 void vg_mvar_row(vg_mvar *s, const double *x, vg_mvar_out *out);
+
+/* Called by vg_mvar_batch for every row scored: its time and verdict. */
+typedef void (*vg_mvar_row_fn)(void *user, int64_t t_us, const vg_mvar_out *out);
+
+/* Scores a decoded samples batch (vg_samples_decode) as rows, for vigild:
+ * the distinct sample times of the model's channels' blocks, in increasing
+ * order; at each, a channel with a sample then takes it and the others hold
+ * their last value.  Blocks of other channels are ignored.  Calls fn (may
+ * be NULL) once per row; returns the number of rows.  Cost: O(rows x p)
+ * merge plus O(p k) per row, O(p x blocks) name look-ups; no allocation. */
+uint32_t vg_mvar_batch(vg_mvar *s, const vg_samples *b, vg_mvar_row_fn fn, void *user);
 
 /* Maps the model's channels onto a caller's columns: idx[j] = position of
  * model channel j in names[0..n), or -1 when absent. */
