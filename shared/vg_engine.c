@@ -350,6 +350,12 @@ uint64_t vg_engine_model_version(const vg_engine *e)
     return e->model_on ? e->model.version : 0;
 }
 
+/* Contract in vg_engine.h. */
+const vg_model *vg_engine_model(const vg_engine *e)
+{
+    return e->model_on ? &e->model : NULL;
+}
+
 int vg_engine_reset_trips(vg_engine *e)
 {
     int rc = VG_OK;

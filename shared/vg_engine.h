@@ -104,6 +104,10 @@ int vg_engine_apply_model(vg_engine *e, const vg_model *m);
 /* Version of the model in use, 0 when none. */
 uint64_t vg_engine_model_version(const vg_engine *e);
 
+/* The model in use (owned by the engine, valid until the next apply), or
+ * NULL when none; e.g. for its multivariate part (vg_mvar.h). */
+const vg_model *vg_engine_model(const vg_engine *e);
+
 /* Tries to clear every latched trip: VG_OK when none is left latched,
  * VG_EACTIVE when a cause is still present (those stay latched). */
 int vg_engine_reset_trips(vg_engine *e);

@@ -125,6 +125,7 @@ static void test_model_apply_all_or_nothing(void)
     m.chan[1].hi = 80; /* tightens */
     CU_ASSERT_EQUAL(vg_engine_apply_model(e, &m), VG_OK);
     CU_ASSERT_EQUAL(vg_engine_model_version(e), 5);
+    CU_ASSERT_EQUAL(vg_engine_model(e)->version, 5);
     CU_ASSERT_EQUAL(c->par.hi, 80);
     CU_ASSERT_EQUAL(c->par.model_version, 5);
     vg_channel *vib;
@@ -143,6 +144,7 @@ static void test_model_apply_all_or_nothing(void)
 
     CU_ASSERT_EQUAL(vg_engine_apply_model(e, NULL), VG_OK);
     CU_ASSERT_EQUAL(vg_engine_model_version(e), 0);
+    CU_ASSERT_PTR_NULL(vg_engine_model(e));
     CU_ASSERT_EQUAL(c->par.hi, 95);
     CU_ASSERT_EQUAL(vib->par.z_thr, 6);
     vg_engine_destroy(e);
