@@ -16,7 +16,9 @@
 #define ADAPT_SHIFT_Z      5.0
 #define ADAPT_CLIP_Z       4.0
 #define ADAPT_MAX_RATIO    4.0
-#define ADAPT_REFRESH      8 /* samples between 1/sd refreshes (power of 2) */
+#define ADAPT_LEVEL_N      2   /* samples beyond threshold that move the slow level */
+#define ADAPT_LEVEL_AGE    512 /* scored samples before the level component is */
+#define ADAPT_REFRESH      8   /* samples between 1/sd refreshes (power of 2) */
 
 void vg_adapt_params_init(vg_adapt_params *p)
 {
@@ -25,6 +27,8 @@ void vg_adapt_params_init(vg_adapt_params *p)
     p->a_scale = 0.01;
     p->a_var = 0.1;
     p->a_cal = 0.002;
+    p->a_fast = 0.03;
+    p->a_slow = 0.005;
     p->z_cal = 4.0;
     p->warmup = 64;
     p->shift_n = 3;
@@ -85,10 +89,12 @@ static double adapt__calibrate(vg_adapt *a, const vg_adapt_params *p, int k, dou
 static void adapt__warm(vg_adapt *a, const vg_adapt_params *p, double x)
 {
     if (a->n == 0) {
-        a->lvl = x;
+        a->lvl = a->fast = a->slow = x;
         a->n = 1;
         return;
     }
+    a->fast += p->a_fast * (x - a->fast);
+    a->slow += p->a_slow * (x - a->slow);
     double r = x - (a->lvl + a->trd);
     a->sigma += (fabs(r) * ADAPT_ABS_TO_SIGMA - a->sigma) / (double)a->n;
     double l0 = a->lvl;
@@ -101,8 +107,9 @@ static void adapt__warm(vg_adapt *a, const vg_adapt_params *p, double x)
         a->vs = 1.0;
         a->m[0] = 0.5, a->v[0] = 0.1;
         a->m[1] = -0.1, a->v[1] = 0.25;
-        a->isd[0] = 1.0 / sqrt(a->v[0]);
-        a->isd[1] = 1.0 / sqrt(a->v[1]);
+        a->m[2] = 0.2, a->v[2] = 0.02;
+        for (int k = 0; k < ADAPT_NCOMP; k++)
+            a->isd[k] = 1.0 / sqrt(a->v[k]);
     }
 }
 
@@ -128,6 +135,18 @@ static void adapt__learn(vg_adapt *a, const vg_adapt_params *p, double x, double
     a->isig = 1.0 / a->sigma; /* for the next sample: off its critical path */
 }
 
+/* The slow level has been left for good (the level component beyond its
+ * threshold for ADAPT_LEVEL_N samples): it jumps to the fast one, so the
+ * alarm is a pulse at the change. */
+static void adapt__level_move(vg_adapt *a, const vg_adapt_params *p, double c2)
+{
+    a->lover = c2 >= p->z_cal ? a->lover + 1 : 0;
+    if (a->lover < ADAPT_LEVEL_N)
+        return;
+    a->slow = a->fast;
+    a->lover = 0;
+}
+
 double vg_adapt_step(vg_adapt *a, const vg_adapt_params *p, double x)
 {
     if (a->n < p->warmup) {
@@ -139,10 +158,29 @@ double vg_adapt_step(vg_adapt *a, const vg_adapt_params *p, double x)
     a->vs += p->a_var * ((z2 < 16.0 ? z2 : 16.0) - a->vs);
     double c0 = adapt__calibrate(a, p, 0, adapt__ln(1.0 + fabs(z)), 0);
     double c1 = adapt__calibrate(a, p, 1, adapt__ln(a->vs + 1e-4), 1);
+    /* the level EWMAs see x clipped like the baseline's residual, so one
+     * spike does not look like a level change */
+    double lim = ADAPT_CLIP_Z * a->sigma, pred = x - r;
+    double xc = r > lim ? pred + lim : r < -lim ? pred - lim : x;
+    a->fast += p->a_fast * (xc - a->fast);
+    a->slow += p->a_slow * (xc - a->slow);
+    double c2 = adapt__calibrate(a, p, 2, adapt__ln(1.0 + fabs(a->fast - a->slow) * a->isig), 0);
+    double c2p = a->c2_prev; /* a level change lasts: two samples in a row */
+    a->c2_prev = c2;
+    c2 = c2 < c2p ? c2 : c2p;
+    if (a->age < ADAPT_LEVEL_AGE) { /* its calibrator is still learning */
+        a->age++;
+        c2 = 0;
+    }
     a->tick = (uint8_t)((a->tick + 1) & (ADAPT_REFRESH - 1));
     adapt__learn(a, p, x, r);
+    adapt__level_move(a, p, c2);
     a->which = c1 > c0;
     double c = c1 > c0 ? c1 : c0;
+    if (c2 > c) {
+        c = c2;
+        a->which = 2;
+    }
     double ratio = c / p->z_cal;
     return ratio < 0 ? 0 : ratio > ADAPT_MAX_RATIO ? ADAPT_MAX_RATIO : ratio;
 }

@@ -13,10 +13,19 @@
  *              does not drag the baseline.  After `shift_n` consecutive
  *              residuals beyond 5 sigma the baseline restarts at the new
  *              value (a change point: the new regime becomes normal).
- *   components  (1) |z| = |r| / sigma: spikes, steps, stuck-at-zero;
+ *   components  (1) ln(1 + |z|), z = r / sigma: spikes, steps, dropouts;
  *              (2) ln of a short EWMA of z^2 (clipped at 16): variance
  *              changes up or down, stuck and quantised-to-flat sensors, and
- *              period changes (a faster cycle leaves larger residuals).
+ *              period changes (a faster cycle leaves larger residuals);
+ *              (3) ln(1 + |fast - slow| / sigma), fast and slow EWMAs of x
+ *              (rates a_fast 0.03, a_slow 0.005; x clipped like the
+ *              residual): a lasting level shift or drift of a few sigma
+ *              that Holt absorbs before any single sample is surprising.
+ *              It counts when two samples in a row are over (a level change
+ *              lasts), only after 512 scored samples (its calibrator needs
+ *              them), and after two samples over its threshold the slow
+ *              EWMA jumps to the fast one: the alarm is a pulse at the
+ *              change, then the new level is normal.
  *   calibration  each component's value s is standardised against its own
  *              long-run distribution (EWMA mean m and variance v of s,
  *              updated with s clipped to m + 6 sd): c = (s - m) / sd.  The
@@ -26,13 +35,17 @@
  *              Gaussian reading of c, ratio 1 is a one-sided tail
  *              probability Q(z_cal).
  *
- * Cost: O(1) per sample - about 30 flops, one log and one sqrt; state 96
- * bytes per channel, no allocation.
+ * Cost: O(1) per sample - about 60 flops, no libm log (a degree-5
+ * polynomial ln, vg_adapt.c), two square roots and three divisions, none of
+ * them on the sample-to-sample dependency chain; state 160 bytes per
+ * channel, no allocation.
  */
 #ifndef VG_ADAPT_H
 #define VG_ADAPT_H
 
 #include <stdint.h>
+
+#define ADAPT_NCOMP 3 /* components: |z|, variance, level */
 
 /* Parameters (fleet-wide defaults; see vg_adapt_params_init). */
 typedef struct vg_adapt_params {
@@ -41,6 +54,8 @@ typedef struct vg_adapt_params {
     double a_scale;   /* rate of the residual-sigma EWMA (0.01) */
     double a_var;     /* rate of the short EWMA of z^2 (0.1) */
     double a_cal;     /* rate of the calibration EWMAs (0.002) */
+    double a_fast;    /* rate of the fast level EWMA (0.03) */
+    double a_slow;    /* rate of the slow level EWMA (0.005) */
     double z_cal;     /* calibrated deviation at which the ratio is 1 */
     uint32_t warmup;  /* samples before anything is scored (64) */
     uint32_t shift_n; /* consecutive > 5 sigma residuals that restart (3) */
@@ -51,16 +66,20 @@ void vg_adapt_params_init(vg_adapt_params *p);
 
 /* Running state of one channel (zeroed = no sample seen). */
 typedef struct vg_adapt {
-    double lvl, trd;   /* Holt level and trend */
-    double sigma;      /* robust residual scale (> 0 once warm) */
-    double isig;       /* 1 / sigma */
-    double vs;         /* short EWMA of clipped z^2 */
-    double m[2], v[2]; /* calibration mean and variance per component */
-    uint32_t n;        /* samples seen */
-    uint32_t over;     /* consecutive residuals beyond 5 sigma */
-    double isd[2];     /* 1 / sqrt(v), refreshed lazily (vg_adapt.c) */
-    uint8_t which;     /* component of the last nonzero ratio: 0 |z|, 1 var */
-    uint8_t tick;      /* samples since the 1/sd refresh, mod 8 */
+    double lvl, trd;                       /* Holt level and trend */
+    double sigma;                          /* robust residual scale (> 0 once warm) */
+    double isig;                           /* 1 / sigma */
+    double vs;                             /* short EWMA of clipped z^2 */
+    double fast, slow;                     /* fast and slow EWMAs of x (level component) */
+    double c2_prev;                        /* previous calibrated level deviation */
+    double m[ADAPT_NCOMP], v[ADAPT_NCOMP]; /* calibration mean and variance */
+    uint32_t n;                            /* samples seen */
+    uint32_t over;                         /* consecutive residuals beyond 5 sigma */
+    uint32_t lover;                        /* consecutive samples with the level component over */
+    uint32_t age;                          /* scored samples, up to 512 (level component on) */
+    double isd[ADAPT_NCOMP];               /* 1 / sqrt(v), refreshed lazily (vg_adapt.c) */
+    uint8_t which; /* component of the last nonzero ratio: 0 |z|, 1 var, 2 level */
+    uint8_t tick;  /* samples since the 1/sd refresh, mod 8 */
 } vg_adapt;
 
 /* Resets *a to "no sample seen". */

@@ -7,7 +7,9 @@
  *
  *   limit     hard low/high limit with N-of-M debounce and hysteresis: the
  *             safety detector.  Confirmed violations trip when so configured.
- *   rate      |dx/dt| above rate_max.
+ *   rate      |dx/dt| above rate_max.  A fitted or configured limit hit
+ *             twice within about 64 samples doubles (the channel's noise
+ *             grew: one report, not one on every other sample).
  *   stuck     stuck_n consecutive changes no larger than stuck_eps.
  *   stale     no sample for stale_us (vg_detect_tick); fail-safe trip when
  *             so configured.
@@ -15,16 +17,25 @@
  *             (only when the adaptive detector is off) the window's median
  *             and 1.4826*MAD.
  *   adapt     the adaptive, self-calibrated detector of vg_adapt.h (on by
- *             default): Holt baseline, |z| and variance-change components,
- *             each standardised against the channel's own history; reported
- *             as VG_DET_ZSCORE (|z|) or VG_DET_CUSUM (variance change).  Its
- *             ratio is capped at 4 (score 0.94).
+ *             default, with or without a model): Holt baseline, |z|,
+ *             variance-change and level-change components, each
+ *             standardised against the channel's own history; reported as
+ *             VG_DET_ZSCORE (|z|), VG_DET_CUSUM (variance) or VG_DET_EWMA
+ *             (level).  Its ratio is capped at 4 (score 0.94).
  *   ewma      EWMA of x outside loc +- L*sigma*sqrt(lambda/(2-lambda)).
  *   cusum     two-sided CUSUM of (x - loc)/scale with allowance k, over h.
  *             EWMA and CUSUM measure drift from a *fitted* baseline, so they
  *             score only when a model (or local config) supplies loc and
  *             scale; against the window's rolling median they would chase
  *             every slow wave of the signal.
+ *
+ * A fitted reference (robust z, EWMA, CUSUM against the model's loc/scale)
+ * runs beside the adaptive detector and speaks only of lasting departures:
+ * each of its ratios counts as the smaller of two consecutive samples'.
+ * Once it has been exceeded 3 samples in a row the reference moves to the
+ * EWMA (the new level) and, having been wrong once about what is normal,
+ * is retired until the next model: a fixed baseline on a seasonal,
+ * trending or wandering channel would otherwise flag every later sample.
  *
  * Each detector yields a ratio r = statistic / threshold (1 = at threshold);
  * the anomaly score is R^2/(1+R^2) in [0, 1] for the largest ratio R, so 0.5 means
@@ -118,6 +129,7 @@ typedef struct vg_detect {
     double ewma;        /* EWMA statistic */
     double cpos, cneg;  /* CUSUM statistics, in sigmas */
     double rate_hits;   /* leaky count of rate-limit hits */
+    double fx_prev[3];  /* previous fitted robust z / EWMA / CUSUM ratios */
     double rate_gain;   /* multiplier on the rate ratio (halves on fatigue) */
     uint32_t flat_run;  /* consecutive unchanged samples */
     uint32_t since_ref; /* samples since the reference refresh */

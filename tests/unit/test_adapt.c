@@ -1,0 +1,88 @@
+/*
+ * test_adapt.c - the adaptive, calibrated detector (vg_adapt) on its own:
+ * quiet on noise, the level component catches a small lasting shift that a
+ * single-sample test cannot and then goes quiet (a pulse), and its cheap
+ * logarithm keeps the calibrated scale of the libm one.
+ */
+#include <math.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "test_util.h"
+#include "vg_adapt.h"
+
+/* Runs n samples mu + sd * N(0,1); returns how many scored >= 1. */
+static int run_noise(vg_adapt *a, const vg_adapt_params *p, uint64_t *rng, int n, double mu,
+                     double sd)
+{
+    int over = 0;
+    for (int i = 0; i < n; i++)
+        over += vg_adapt_step(a, p, mu + sd * vg_test_normal(rng)) >= 1.0;
+    return over;
+}
+
+static void test_quiet_on_noise(void)
+{
+    vg_adapt_params p;
+    vg_adapt_params_init(&p);
+    vg_adapt a;
+    vg_adapt_init(&a);
+    uint64_t rng = 21;
+    run_noise(&a, &p, &rng, 2000, 50, 2);
+    /* ratio 1 is a z_cal = 4 calibrated deviation: a few per 10^4 at most */
+    CU_ASSERT_TRUE(run_noise(&a, &p, &rng, 20000, 50, 2) <= 20);
+}
+
+static void test_level_shift_pulse(void)
+{
+    /* 2.5 sigma, lasting: no single sample is surprising, the level
+     * component (fast vs slow EWMA, reported as which = 2) is. */
+    vg_adapt_params p;
+    vg_adapt_params_init(&p);
+    vg_adapt a;
+    vg_adapt_init(&a);
+    uint64_t rng = 22;
+    run_noise(&a, &p, &rng, 3000, 10, 1);
+    int first = -1, last = -1, which = -1;
+    for (int i = 0; i < 600; i++) {
+        double r = vg_adapt_step(&a, &p, 12.5 + vg_test_normal(&rng));
+        if (r >= 1.0 && first < 0)
+            first = i, which = a.which;
+        if (r >= 1.0)
+            last = i;
+    }
+    CU_ASSERT_TRUE(first >= 0 && first < 80);
+    CU_ASSERT_EQUAL(which, 2);
+    /* the slow level moved to the new one: the alarm does not linger */
+    CU_ASSERT_TRUE(last - first < 60);
+    CU_ASSERT_TRUE(fabs(a.slow - 12.5) < 1.0);
+}
+
+static void test_cheap_log_calibration(void)
+{
+    /* The calibrators of a Gaussian channel settle where the exact
+     * transforms put them: with libm, ln(1 + |z|) of N(0, 1.05^2) residuals
+     * (Holt's are a little wider than the noise) has mean 0.554 and
+     * variance 0.107; the level component has a small positive mean.  The
+     * polynomial log must not bias them. */
+    vg_adapt_params p;
+    vg_adapt_params_init(&p);
+    vg_adapt a;
+    vg_adapt_init(&a);
+    uint64_t rng = 23;
+    run_noise(&a, &p, &rng, 30000, 0, 1);
+    CU_ASSERT_TRUE(a.m[0] > 0.50 && a.m[0] < 0.60);
+    CU_ASSERT_TRUE(a.v[0] > 0.07 && a.v[0] < 0.15);
+    CU_ASSERT_TRUE(a.m[2] > 0.0 && a.m[2] < 0.2);
+}
+
+int init_adapt_tests(void)
+{
+    CU_pSuite s = CU_add_suite("adapt", NULL, NULL);
+    if (!s || !CU_add_test(s, "quiet on noise", test_quiet_on_noise) ||
+        !CU_add_test(s, "level shift is a pulse", test_level_shift_pulse) ||
+        !CU_add_test(s, "cheap log keeps calibration", test_cheap_log_calibration))
+        return CU_get_error();
+    return 0;
+}
