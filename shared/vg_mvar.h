@@ -20,10 +20,12 @@
  *      fitted by moments (g chi^2_h with g = var / (2 mean),
  *      h = 2 mean^2 / var, Box 1954 / Nomikos-MacGregor; its (1 - far)
  *      quantile by Wilson-Hilferty) and the empirical quantile at level
- *      1 - max(far, 10 / N), times `margin`.  The default margin (6) is
- *      large because in-sample statistics of a few hundred rows of a
- *      slowly moving machine understate the spread of the rows that follow
- *      (measured on bench/mvar's tuning part: docs/DETECTION.md).
+ *      1 - max(far, 10 / N), times a margin: 6 at 400 rows, scaled by
+ *      (400 / N)^0.75 for N rows (at least 1.5).  It is large for short
+ *      training because in-sample statistics of a few hundred rows of a
+ *      slowly moving machine understate the spread of the rows that follow;
+ *      the longer the training, the less (measured on bench/mvar's
+ *      corpora: docs/DETECTION.md).
  * The same rows and options give bit-identical models (fixed order of every
  * sum, no randomness).  Cost: O(N p^2 + p^3) time; memory: the caller's
  * scratch of 2 N doubles, nothing allocated.
@@ -53,7 +55,10 @@
 typedef struct vg_mvar_opts {
     double var_explained; /* variance kept by the principal subspace (0.99) */
     double far;           /* target false-alarm rate per row (1e-3) */
-    double margin;        /* multiplier on the fitted limits (6) */
+    double margin;        /* multiplier on the fitted limits (6) at... */
+    uint32_t margin_rows; /* ...this many training rows (400); for N rows it
+                             is margin * (margin_rows / N)^0.75, at least 1.5;
+                             0: margin as it is */
     double lambda;        /* EWMA rate of the statistics (0.2; 1 = raw) */
     double drift;         /* online mean adaptation rate (0.03; 0 = off) */
     double holdout;       /* last fraction of the rows that calibrates the

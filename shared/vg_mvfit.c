@@ -17,8 +17,9 @@
 #include "vg_error.h"
 #include "vg_mvar.h"
 
-#define MVF_SWEEPS 64 /* Jacobi sweeps at most */
-#define MVF_CONST  1e-9
+#define MVF_SWEEPS     64 /* Jacobi sweeps at most */
+#define MVF_CONST      1e-9
+#define MVF_MARGIN_MIN 1.5 /* scaled margins stop here */
 
 /* Training rows as seen through hold-last, over the selected channels. */
 typedef struct mvf_data {
@@ -32,6 +33,7 @@ void vg_mvar_opts_init(vg_mvar_opts *o)
     o->var_explained = 0.99;
     o->far = 1e-3;
     o->margin = 6;
+    o->margin_rows = 400;
     o->lambda = 0.2;
     o->drift = 0.03;
     o->holdout = 0;
@@ -298,6 +300,17 @@ static double mvf__smooth(double *s, size_t n, double l)
     return mean;
 }
 
+/* The margin for limits calibrated on n rows: o->margin at margin_rows
+ * rows, scaled by (margin_rows / n)^0.75 (sqrt only, so bit-identical on
+ * every libm), never under MVF_MARGIN_MIN; o->margin when margin_rows is 0. */
+static double mvf__margin(const vg_mvar_opts *o, size_t n)
+{
+    if (!o->margin_rows)
+        return o->margin;
+    double r = (double)o->margin_rows / (double)n, m = o->margin * sqrt(r) * sqrt(sqrt(r));
+    return m > MVF_MARGIN_MIN ? m : MVF_MARGIN_MIN;
+}
+
 /* Limit for the smoothed statistic s[0..n) (permuted): margin times the
  * larger of the moment-matched chi^2 quantile and the empirical one. */
 static double mvf__limit(double *s, size_t n, const vg_mvar_opts *o)
@@ -312,7 +325,7 @@ static double mvf__limit(double *s, size_t n, const vg_mvar_opts *o)
     double box = mvf__box_limit(mean, var, o->far);
     double lvl = 1 - (o->far > 10.0 / (double)n ? o->far : 10.0 / (double)n);
     double emp = mvf__select(s, n, (size_t)(lvl * (double)(n - 1)));
-    double lim = o->margin * (box > emp ? box : emp);
+    double lim = mvf__margin(o, n) * (box > emp ? box : emp);
     return lim > 1e-6 ? lim : 1e-6;
 }
 
@@ -358,9 +371,9 @@ static int mvf__args_ok(const char *const *names, uint32_t p, const double *x, d
                         const vg_mvar_opts *o)
 {
     return names && x && scratch && o && p >= 2 && p <= VG_MVAR_MAX && o->far > 0 &&
-           o->holdout >= 0 && o->holdout < 1 && o->far < 0.5 &&
-           o->margin > 0 && o->lambda > 0 && o->lambda <= 1 && o->drift >= 0 && o->drift < 1 &&
-           o->var_explained > 0 && o->var_explained <= 1;
+           o->holdout >= 0 && o->holdout < 1 && o->far < 0.5 && o->margin > 0 && o->lambda > 0 &&
+           o->lambda <= 1 && o->drift >= 0 && o->drift < 1 && o->var_explained > 0 &&
+           o->var_explained <= 1;
 }
 
 /* Principal subspace of the selected channels over d's rows: loc, scale
@@ -387,8 +400,8 @@ static void mvf__pca(const mvf_data *d, vg_mvar_model *m, const uint32_t *sel, u
 /* Sets the limits of *m: with a hold-out, from the last `holdout` of the
  * rows scored by a model fitted (same channels and k) on the rows before
  * them; otherwise in-sample. */
-static void mvf__limits(const mvf_data *d, vg_mvar_model *m, const uint32_t *sel,
-                        double *scratch, const vg_mvar_opts *o)
+static void mvf__limits(const mvf_data *d, vg_mvar_model *m, const uint32_t *sel, double *scratch,
+                        const vg_mvar_opts *o)
 {
     size_t nu = d->n - d->i0, nfit = (size_t)((double)nu * (1 - o->holdout));
     size_t min_rows = o->min_rows > 2 ? o->min_rows : 2;

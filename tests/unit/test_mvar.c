@@ -233,6 +233,7 @@ static void test_limits_on_fresh_rows(void)
     vg_mvar_opts o;
     vg_mvar_opts_init(&o);
     o.margin = 1; /* raw statistics, no margin: the limit is the quantile */
+    o.margin_rows = 0;
     o.lambda = 1;
     o.far = 1e-3;
     vg_mvar_model m;
@@ -270,6 +271,31 @@ static void test_holdout_limits(void)
     CU_ASSERT_TRUE(ho.t2_lim > 2 * in.t2_lim);
     o.holdout = 1;
     CU_ASSERT_EQUAL(vg_mvar_fit(names4, 4, xs, NT, scratch, &o, &ho), VG_EINVAL);
+}
+
+static void test_margin_scales_with_rows(void)
+{
+    /* 6 at 400 rows, 6 * (1/4)^0.75 = 2.12 at 1600, the floor 1.5 at 20000 */
+    machine(17, NT);
+    vg_mvar_model a, b, c, raw;
+    vg_mvar_opts o;
+    vg_mvar_opts_init(&o);
+    CU_ASSERT_EQUAL_FATAL(vg_mvar_fit(names4, 4, xs, 400, scratch, &o, &a), VG_OK);
+    CU_ASSERT_EQUAL_FATAL(vg_mvar_fit(names4, 4, xs, 1600, scratch, &o, &b), VG_OK);
+    CU_ASSERT_EQUAL_FATAL(vg_mvar_fit(names4, 4, xs, NT, scratch, &o, &c), VG_OK);
+    o.margin = 1;
+    o.margin_rows = 0;
+    CU_ASSERT_EQUAL_FATAL(vg_mvar_fit(names4, 4, xs, NT, scratch, &o, &raw), VG_OK);
+    CU_ASSERT_DOUBLE_EQUAL(c.t2_lim / raw.t2_lim, 1.5, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(c.q_lim / raw.q_lim, 1.5, 1e-9);
+    /* against the unscaled margin 6: x1 at 400 rows, x(1/4)^0.75 at 1600 */
+    vg_mvar_model a6, b6;
+    o.margin = 6;
+    CU_ASSERT_EQUAL_FATAL(vg_mvar_fit(names4, 4, xs, 400, scratch, &o, &a6), VG_OK);
+    CU_ASSERT_EQUAL_FATAL(vg_mvar_fit(names4, 4, xs, 1600, scratch, &o, &b6), VG_OK);
+    CU_ASSERT_DOUBLE_EQUAL(a.t2_lim / a6.t2_lim, 1, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(b.t2_lim / b6.t2_lim, pow(0.25, 0.75), 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(b.q_lim / b6.q_lim, pow(0.25, 0.75), 1e-9);
 }
 
 static void test_check_rejects(void)
@@ -424,6 +450,7 @@ int init_mvar_tests(void)
     CU_add_test(s, "constant channel left out, bad input", test_constant_channel_left_out);
     CU_add_test(s, "limits meet the target on fresh rows", test_limits_on_fresh_rows);
     CU_add_test(s, "hold-out calibrated limits", test_holdout_limits);
+    CU_add_test(s, "margin scales with the training rows", test_margin_scales_with_rows);
     CU_add_test(s, "model check rejects bad models", test_check_rejects);
     CU_add_test(s, "drift adaptation follows a slow mean change",
                 test_drift_follows_slow_mean_change);
