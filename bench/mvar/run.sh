@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # bench/mvar/run.sh - multivariate detection quality and cost (issue 7).
 #
-#   bench/mvar/run.sh [--build DIR] [--out DIR] [--series N] [--seed K]
+#   bench/mvar/run.sh [--build DIR] [--out DIR] [--series N] [--seed K] [--train R]
 #
 # 1. builds vigil (default build dir: build/) and generates the labelled
 #    pump corpus (vigil-mvar-corpus: N series, default 40, 8 correlated
-#    sensors at 1 Hz, the first 400 rows of each anomaly-free for training;
+#    sensors at 1 Hz, the first R rows (400) of each anomaly-free for training;
 #    even series "tune", odd series "held" out);
-# 2. runs over every series, all fitted on the first 400 rows:
-#      vigil        vigil-replay --train-rows 400 (default: --mvar joint)
+# 2. runs over every series, all fitted on the first R rows:
+#      vigil        vigil-replay --train-rows R (default: --mvar joint)
 #      vigil-max    the same with --mvar max (every channel's score too)
 #      vigil-uni    the same with --mvar off (univariate detectors only)
 #      vigil-mvar   the same with --mvar only (T^2/Q alone)
@@ -27,18 +27,19 @@ B="$ROOT/build"
 OUT=""
 SERIES=40
 SEED=7
+TRAIN=400
 while [[ $# -gt 0 ]]; do
     case "$1" in
     --build) B="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     --series) SERIES="$2"; shift 2 ;;
     --seed) SEED="$2"; shift 2 ;;
+    --train) TRAIN="$2"; shift 2 ;;
     -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
 OUT="${OUT:-$B/mvar}"
-TRAIN=400
 [[ -f "$B/CMakeCache.txt" ]] || cmake -S "$ROOT" -B "$B" >/dev/null
 cmake --build "$B" -j2 --target vigil-replay vigil-mvar-corpus vigil-mvar-score \
     vigil-mvar-baseline vigil-nab-score >/dev/null
