@@ -67,7 +67,7 @@ static inline double adapt__ln(double x)
  * ADAPT_REFRESH samples (v moves by about a_cal per sample) and at once
  * after any deviation beyond 2 sd, which is what moves v fast (a stale sd
  * after a big surprise lengthened alarms: measured). */
-static double adapt__calibrate(vg_adapt *a, const vg_adapt_params *p, int k, double s,
+static inline __attribute__((always_inline)) double adapt__calibrate(vg_adapt *a, const vg_adapt_params *p, int k, double s,
                                int two_sided)
 {
     double v = a->v[k], d = s - a->m[k], d2 = d * d;
@@ -80,7 +80,7 @@ static double adapt__calibrate(vg_adapt *a, const vg_adapt_params *p, int k, dou
     a->m[k] += p->a_cal * dc;
     v += p->a_cal * (dc2 - v);
     a->v[k] = v < 1e-4 ? 1e-4 : v;
-    if (a->tick == 0 || d2 > 4.0 * v)
+    if (a->tick == 0 || d2 > 16.0 * v)
         a->isd[k] = 1.0 / sqrt(a->v[k]);
     return two_sided ? fabs(c) : c;
 }

@@ -45,8 +45,6 @@ void vg_window_clear(vg_window *w)
 {
     w->head = w->tail = 0;
     w->mn_head = w->mn_tail = w->mx_head = w->mx_tail = 0;
-    w->shift = w->s1 = w->s2 = 0;
-    w->drift = 0;
 }
 
 int64_t vg_window_newest_time(const vg_window *w)
@@ -56,42 +54,10 @@ int64_t vg_window_newest_time(const vg_window *w)
     return w->t[(w->head - 1) & w->mask];
 }
 
-/* Recomputes s1 and s2 exactly around a fresh shift (the window's mean),
- * resetting rounding drift.  O(count). */
-static void window__resync(vg_window *w)
-{
-    uint32_t n = vg_window_count(w);
-    double shift = 0, s1 = 0, s2 = 0;
-    for (uint32_t i = 0; i < n; i++)
-        shift += vg_window_at(w, i);
-    shift = n ? shift / n : 0;
-    for (uint32_t i = 0; i < n; i++) {
-        double d = vg_window_at(w, i) - shift;
-        s1 += d;
-        s2 += d * d;
-    }
-    w->shift = shift;
-    w->s1 = s1;
-    w->s2 = s2;
-    w->drift = 0;
-}
-
-/* Removes the oldest sample from the sums and the deques.  Two situations
- * lose precision and set drift so that the caller resynchronises: the
- * removal cancels most of s2 (an outlier leaving), or the shift has moved
- * far from the remaining samples, so that the variance would be the small
- * difference of two large sums. */
+/* Removes the oldest sample from the ring and the deques. */
 static inline void window__evict(vg_window *w)
 {
     uint32_t pos = w->tail;
-    double d = w->v[pos & w->mask] - w->shift, d2 = d * d;
-    w->s1 -= d;
-    if (!(d2 <= 0.999 * w->s2) && d2 > 0) /* also when s2 is NaN/inf */
-        w->drift = w->cap;
-    w->s2 -= d2;
-    uint32_t n = vg_window_count(w) - 1;
-    if ((w->s1 * w->s1 > 0.999 * w->s2 * n && w->s2 > 0) || !isfinite(w->s2))
-        w->drift = w->cap;
     if (w->mn_head != w->mn_tail && w->dq_min[w->mn_tail & w->mask] == pos)
         w->mn_tail++;
     if (w->mx_head != w->mx_tail && w->dq_max[w->mx_tail & w->mask] == pos)
@@ -116,8 +82,6 @@ void vg_window_expire(vg_window *w, int64_t now_us)
         return;
     while (w->head != w->tail && w->t[w->tail & w->mask] <= now_us - w->span_us)
         window__evict(w);
-    if (w->drift >= w->cap)
-        window__resync(w);
 }
 
 int vg_window_push(vg_window *w, int64_t t_us, double x)
@@ -129,32 +93,24 @@ int vg_window_push(vg_window *w, int64_t t_us, double x)
     vg_window_expire(w, t_us);
     while (vg_window_count(w) >= w->span_n)
         window__evict(w);
-    if (w->head == w->tail) {
-        /* Empty: centre the sums on this sample so they start exact. */
-        w->shift = x;
-        w->s1 = w->s2 = 0;
-        w->drift = 0;
-    }
     uint32_t pos = w->head;
     w->v[pos & w->mask] = x;
     w->t[pos & w->mask] = t_us;
-    double d = x - w->shift;
-    w->s1 += d;
-    w->s2 += d * d;
-    if (!isfinite(w->s2))
-        w->drift = w->cap; /* huge values: recompute exactly below */
     if (w->minmax)
         window__deques_push(w, pos, x);
     w->head++;
-    if (++w->drift >= w->cap)
-        window__resync(w);
     return VG_OK;
 }
 
 double vg_window_mean(const vg_window *w)
 {
     uint32_t n = vg_window_count(w);
-    return n == 0 ? NAN : w->shift + w->s1 / n;
+    if (n == 0)
+        return NAN;
+    double sum = 0;
+    for (uint32_t i = 0; i < n; i++)
+        sum += vg_window_at(w, i);
+    return sum / n;
 }
 
 double vg_window_var(const vg_window *w)
@@ -162,7 +118,15 @@ double vg_window_var(const vg_window *w)
     uint32_t n = vg_window_count(w);
     if (n < 2)
         return NAN;
-    double m2 = w->s2 - w->s1 * w->s1 / n;
+    /* two passes: the deviations from the mean, not the difference of two
+     * large sums, so no cancellation whatever the level */
+    double mean = vg_window_mean(w), ss = 0, s1 = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        double d = vg_window_at(w, i) - mean;
+        s1 += d;
+        ss += d * d;
+    }
+    double m2 = ss - s1 * s1 / n; /* corrected two-pass */
     return m2 > 0 ? m2 / (n - 1) : 0;
 }
 

@@ -5,15 +5,11 @@
  * count (span_n <= capacity, a power of two) and optionally by time (only
  * samples newer than t_newest - span_us).  It maintains, incrementally:
  *
- *   mean / variance   sliding sums of (x - shift) and (x - shift)^2, with
- *                     `shift` the window's mean at the last resync (or the
- *                     first sample after it was empty), so the sums stay
- *                     small and the
- *                     variance formula does not cancel; recomputed exactly
- *                     (and re-shifted) once every `capacity` pushes and
- *                     whenever an eviction cancels most of the spread, so
- *                     rounding drift stays bounded (amortised O(1), no
- *                     division per push);
+ *   mean / variance   on demand, O(n) (two passes, no cancellation): the
+ *                     only caller refreshes a robust reference every so
+ *                     many samples and does O(n) median work then anyway,
+ *                     so sliding sums would cost every push (about 5 ns,
+ *                     plus periodic exact resyncs) for nothing;
  *   min / max         monotonic deques of ring positions, amortised O(1)
  *                     per push when tracking is on (the default); with
  *                     vg_window_track_minmax(w, false) pushes skip the
@@ -51,10 +47,6 @@ typedef struct vg_window {
     uint32_t tail;             /* position of the oldest kept sample */
     uint32_t mn_head, mn_tail; /* dq_min occupies positions [mn_tail, mn_head) */
     uint32_t mx_head, mx_tail; /* dq_max occupies positions [mx_tail, mx_head) */
-    double shift;              /* offset subtracted before summing */
-    double s1;                 /* sum of (x - shift) over the kept samples */
-    double s2;                 /* sum of (x - shift)^2 over the kept samples */
-    uint32_t drift;            /* pushes since s1/s2 were recomputed exactly */
     uint8_t minmax;            /* 1: maintain the min/max deques */
 } vg_window;
 
