@@ -16,10 +16,10 @@
  *   4. the training rows are scored again (T^2 and Q, then their EWMAs at
  *      rate lambda; with holdout > 0 only the last `holdout` of them, by a
  *      model fitted on the rows before) and each EWMA's limit is the larger
- *      of a scaled chi^2
- *      fitted by moments (g chi^2_h with g = var / (2 mean),
- *      h = 2 mean^2 / var, Box 1954 / Nomikos-MacGregor; its (1 - far)
- *      quantile by Wilson-Hilferty) and the empirical quantile at level
+ *      of a scaled chi^2 fitted by moments (g chi^2_h with g = var / (2
+ *      mean), h = 2 mean^2 / var, Box 1954 / Nomikos-MacGregor; its
+ *      (1 - far) quantile by Wilson-Hilferty) and the empirical quantile at
+ *      level
  *      1 - max(far, 10 / N), times a margin: 6 at 400 rows, scaled by
  *      (400 / N)^0.75 for N rows (at least 1.5).  It is large for short
  *      training because in-sample statistics of a few hundred rows of a
@@ -40,6 +40,7 @@
  * at that rate on rows with R^2 under 0.25, at 1/50 of it otherwise, so a
  * persistent fault is learnt only slowly (about 6% after 100 rows at the
  * default 0.03) and a drift that got past the gate is still caught up.
+ * vg_mvar_batch() scores a decoded samples batch as rows (for vigild).
  * The detector never trips: trips come only from the safety envelope.
  */
 #ifndef VG_MVAR_H
