@@ -19,8 +19,7 @@
  *      of a scaled chi^2 fitted by moments (g chi^2_h with g = var / (2
  *      mean), h = 2 mean^2 / var, Box 1954 / Nomikos-MacGregor; its
  *      (1 - far) quantile by Wilson-Hilferty) and the empirical quantile at
- *      level
- *      1 - max(far, 10 / N), times a margin: 6 at 400 rows, scaled by
+ *      level 1 - max(far, 10 / N), times a margin: 6 at 400 rows, scaled by
  *      (400 / N)^0.75 for N rows (at least 1.5).  It is large for short
  *      training because in-sample statistics of a few hundred rows of a
  *      slowly moving machine understate the spread of the rows that follow;
