@@ -242,10 +242,13 @@ static void replay__fit_mvar(struct replay *r, vg_model *m)
 }
 
 /* True when verdict *vd comes from the safety path (hard limit, stale
- * watchdog, trip), which joins the row even for a covered channel. */
+ * watchdog, trip) or says the sensor is stuck (which a correlation only
+ * shows when the other channels move): these join the row even for a
+ * channel the multivariate detector covers. */
 static int replay__safety_verdict(const vg_verdict *vd)
 {
-    static const uint8_t safety[VG_DET_COUNT] = {[VG_DET_LIMIT] = 1, [VG_DET_STALE] = 1};
+    static const uint8_t safety[VG_DET_COUNT] = {
+        [VG_DET_LIMIT] = 1, [VG_DET_STALE] = 1, [VG_DET_STUCK] = 1};
     return vd->trip || (vd->det < VG_DET_COUNT && safety[vd->det]);
 }
 

@@ -19,7 +19,8 @@
  * opts.mvar:
  *   VG_REPLAY_MVAR_JOINT (default): the channels it covers are watched by
  *     it; their own statistical detectors still run but only their safety
- *     verdicts (hard limit, stale, trip) join the row; channels it does not
+ *     and sensor-health verdicts (hard limit, stale, stuck, trip) join the
+ *     row; channels it does not
  *     cover join as without it.  So one fault is one alert, not one per
  *     channel flickering beside the multivariate one;
  *   VG_REPLAY_MVAR_MAX: the larger of every channel's and its score, alert
