@@ -13,10 +13,9 @@
 #include "vg_detect.h"
 #include "vg_error.h"
 
-#define DETECT_REANCHOR_N   3    /* samples beyond a fitted reference that move it */
-#define DETECT_REANCHOR_MAX 1    /* moves after which the reference is discredited */
-#define DETECT_RATE_HITS    2.0  /* rate-limit hits ... */
-#define DETECT_RATE_SPAN    64.0 /* ... within about this many samples double it */
+#define DETECT_RETIRE_N  2    /* samples in a row beyond a fitted reference retire it */
+#define DETECT_RATE_HITS 2.0  /* rate-limit hits ... */
+#define DETECT_RATE_SPAN 64.0 /* ... within about this many samples double it */
 
 void vg_defaults_init(vg_defaults *d)
 {
@@ -100,7 +99,7 @@ void vg_params_compile(vg_params *p, const vg_defaults *d, const vg_envelope *en
      * reference alone (robust z / EWMA / CUSUM against fixed loc/scale)
      * fired on every seasonal or trending series (bench/nab: alert column
      * -2600).  Beside it, the fitted reference only adds lasting departures
-     * and moves once (detect__persist, detect__reanchor). */
+     * until it is first left for good (detect__persist, detect__retire). */
     p->adapt = d->adapt;
     p->ap = d->ap;
     p->inv_z = 1.0 / p->z_thr;
@@ -169,7 +168,9 @@ static void detect__motion(vg_detect *s, const vg_params *p, int64_t t_us, doubl
 static void detect__reference(vg_detect *s, const vg_params *p, const vg_window *w, double *scratch)
 {
     if (p->fixed_ref) {
-        if (!s->ref_ok) {
+        if (!s->ref_ok) { /* a new model: a new reference, in service */
+            s->fx_off = 0;
+            s->fx_run = 0;
             s->ref_loc = p->loc;
             s->ref_scale = p->scale;
             s->ref_inv = 1.0 / p->scale;
@@ -201,20 +202,20 @@ static void detect__reference(vg_detect *s, const vg_params *p, const vg_window 
     s->ref_ok = 1;
 }
 
-/* A fitted reference that has been exceeded for DETECT_REANCHOR_N samples
- * in a row has been left for good (a level shift, a finished drift, a
- * wandering channel): the new level, the EWMA, becomes the reference, so the
- * alarm is a pulse at the change rather than a flag on every later sample. */
-static void detect__reanchor(vg_detect *s, const double r[3])
+/* A fitted reference exceeded DETECT_RETIRE_N samples in a row has been
+ * left for good (a level shift, a finished drift, a seasonal or wandering
+ * channel the training rows did not show): it has said so once and is
+ * retired until the next model, so the alarm is a pulse at the change
+ * rather than a flag on every later sample.  (Moving it to the new level
+ * instead and letting it fire again measured worse on bench/nab: on a
+ * seasonal or trending channel it fired again and again.) */
+static void detect__retire(vg_detect *s, const vg_params *p, const double r[3])
 {
+    if (!p->adapt) /* then it is the only statistical baseline: keep it */
+        return;
     int over = r[0] >= 1.0 || r[1] >= 1.0 || r[2] >= 1.0;
     s->fx_run = over ? s->fx_run + 1 : 0;
-    if (s->fx_run < DETECT_REANCHOR_N)
-        return;
-    s->ref_loc = s->ewma;
-    s->cpos = s->cneg = 0;
-    s->fx_run = 0;
-    s->fx_moves++;
+    s->fx_off = s->fx_run >= DETECT_RETIRE_N;
 }
 
 /* Robust z against the reference, and - only when the reference is a
@@ -236,7 +237,7 @@ static void detect__stats(vg_detect *s, const vg_params *p, double x, double r[3
     s->cpos = cp < 0 ? 0 : cp > cap ? cap : cp;
     s->cneg = cn < 0 ? 0 : cn > cap ? cap : cn;
     r[2] = (s->cpos > s->cneg ? s->cpos : s->cneg) * p->inv_h;
-    detect__reanchor(s, r);
+    detect__retire(s, p, r);
 }
 
 /* With the adaptive detector alongside (which answers single surprises),
@@ -311,7 +312,7 @@ void vg_detect_sample(vg_detect *s, const vg_params *p, const vg_window *w, doub
     detect__consider(&m, r_rate, VG_DET_RATE);
     detect__consider(&m, r_stuck, VG_DET_STUCK);
     detect__reference(s, p, w, scratch);
-    if (s->ref_ok && s->fx_moves < DETECT_REANCHOR_MAX) {
+    if (s->ref_ok && !s->fx_off) {
         double r[3];
         detect__stats(s, p, x, r);
         detect__persist(s, p, r);

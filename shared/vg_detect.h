@@ -32,8 +32,7 @@
  * A fitted reference (robust z, EWMA, CUSUM against the model's loc/scale)
  * runs beside the adaptive detector and speaks only of lasting departures:
  * each of its ratios counts as the smaller of two consecutive samples'.
- * Once it has been exceeded 3 samples in a row the reference moves to the
- * EWMA (the new level) and, having been wrong once about what is normal,
+ * Once it has been exceeded 2 samples in a row it has said its piece and
  * is retired until the next model: a fixed baseline on a seasonal,
  * trending or wandering channel would otherwise flag every later sample.
  *
@@ -134,7 +133,7 @@ typedef struct vg_detect {
     uint32_t flat_run;  /* consecutive unchanged samples */
     uint32_t since_ref; /* samples since the reference refresh */
     uint32_t fx_run;    /* consecutive samples beyond the fitted reference */
-    uint32_t fx_moves;  /* times the fitted reference was moved */
+    uint8_t fx_off;     /* the fitted reference is retired (until a new model) */
     uint8_t limit_on;   /* confirmed limit violation (hysteresis state) */
     uint8_t stale;      /* the stale watchdog has fired, no sample since */
     uint8_t alert;      /* alert state */

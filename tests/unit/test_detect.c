@@ -311,11 +311,18 @@ static void test_ewma_alone(void)
     CU_ASSERT_EQUAL(v.det, VG_DET_EWMA);
 }
 
-static void test_fitted_reference_moves_after_shift(void)
+/* What vg_engine_apply_model does to a channel's state on a new model. */
+static void vg_engine_like_reload(struct chan *c)
+{
+    c->d.ref_ok = 0;
+    c->d.since_ref = 0;
+}
+
+static void test_fitted_reference_retires_after_shift(void)
 {
     /* A fitted reference left for good (a permanent level shift) alarms at
-     * the change, then moves to the new level: the alert is a pulse, not a
-     * flag on every later sample.  The adaptive detector runs alongside. */
+     * the change, then retires: the alert is a pulse, not a flag on every
+     * later sample.  The adaptive detector runs alongside. */
     static struct chan c;
     vg_envelope e = env_hi(INFINITY, 1, 1, 0);
     vg_chan_model m;
@@ -337,8 +344,11 @@ static void test_fitted_reference_moves_after_shift(void)
     }
     CU_ASSERT_TRUE(raised >= 0 && raised <= 2);
     CU_ASSERT_TRUE(cleared > raised && cleared < 40);
-    CU_ASSERT_EQUAL(c.d.fx_moves, 1);
-    CU_ASSERT_TRUE(fabs(c.d.ref_loc - 8) < 6); /* moved towards the new level */
+    CU_ASSERT_EQUAL(c.d.fx_off, 1); /* retired: it has said its piece */
+    /* a new model puts a reference back in service */
+    vg_engine_like_reload(&c);
+    feed(&c, 8 + vg_test_normal(&rng));
+    CU_ASSERT_EQUAL(c.d.fx_off, 0);
 }
 
 static void test_fitted_rate_fatigue(void)
@@ -506,8 +516,8 @@ int init_detect_tests(void)
         !CU_add_test(s, "adaptive: stuck sensor", test_adapt_stuck_sensor) ||
         !CU_add_test(s, "cusum small shift", test_cusum_catches_small_shift) ||
         !CU_add_test(s, "ewma step", test_ewma_alone) ||
-        !CU_add_test(s, "fitted reference moves after a shift",
-                     test_fitted_reference_moves_after_shift) ||
+        !CU_add_test(s, "fitted reference retires after a shift",
+                     test_fitted_reference_retires_after_shift) ||
         !CU_add_test(s, "fitted rate limit tires", test_fitted_rate_fatigue) ||
         !CU_add_test(s, "silent from start trips", test_silent_from_start_trips) ||
         !CU_add_test(s, "narrow band stays resettable", test_narrow_band_trip_resettable) ||
