@@ -4,7 +4,8 @@
  *
  * Per row: p subtractions and divisions (standardise, hold-last for NaN),
  * p * k multiply-adds (scores), k divisions (T^2), two EWMA updates, one
- * square root; O(p) more when drift adaptation is on.  No allocation, no
+ * square root; 2 p k more multiply-adds when drift adaptation is on (the
+ * projection of the move onto the principal subspace).  No allocation, no
  * I/O; the state is fixed-size.
  */
 #include <math.h>
@@ -102,11 +103,26 @@ void vg_mvar_stats(const vg_mvar_model *m, const double *z, double *t2, double *
     *q = zz > proj ? zz - proj : 0;
 }
 
-/* Moves the channel means toward the held values at rate a. */
+/* Moves the channel means toward the held values at rate a, within the
+ * principal subspace only: the operating point may move along the learnt
+ * correlations, a move off them (what Q sees) is never learnt. */
 static void mvar__adapt(vg_mvar *s, double a)
 {
-    for (uint32_t j = 0; j < s->m.p; j++)
-        s->m.loc[j] += a * (s->last[j] - s->m.loc[j]);
+    const vg_mvar_model *m = &s->m;
+    double z[VG_MVAR_MAX], t[VG_MVAR_MAX];
+    for (uint32_t j = 0; j < m->p; j++)
+        z[j] = (s->last[j] - m->loc[j]) / m->scale[j];
+    for (uint32_t c = 0; c < m->k; c++) {
+        t[c] = 0;
+        for (uint32_t j = 0; j < m->p; j++)
+            t[c] += z[j] * m->load[j * m->k + c];
+    }
+    for (uint32_t j = 0; j < m->p; j++) {
+        double d = 0;
+        for (uint32_t c = 0; c < m->k; c++)
+            d += t[c] * m->load[j * m->k + c];
+        s->m.loc[j] += a * d * m->scale[j];
+    }
 }
 
 /* Contract in vg_mvar.h; x is only read, *out is filled. */

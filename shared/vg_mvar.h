@@ -29,14 +29,17 @@
  * sum, no randomness).  Cost: O(N p^2 + p^3) time; memory: the caller's
  * scratch of 2 N doubles, nothing allocated.
  *
- * Online (vg_mvar.c): per row O(p k) flops, no allocation, fixed-size
+ * Online (vg_mvar.c): per row O(p k) flops (3 p k multiply-adds with drift
+ * adaptation), no allocation, fixed-size
  * state (about 0.4 KiB plus a copy of the model, 3.6 KiB).  A missing cell
  * (NaN) holds its channel's last value (the model mean before any).  The
  * ratio R = sqrt(max(EWMA(T^2) / t2_lim, EWMA(Q) / q_lim)) is in the style
  * of the univariate detectors: the score is R^2 / (1 + R^2), an alert is
  * raised at score >= alert_on and cleared below alert_off.  With
- * drift > 0 the channel means follow the data (slow operating-point drift):
- * at that rate on rows with R^2 under 0.25, at 1/50 of it otherwise, so a
+ * drift > 0 the channel means follow the data's projection onto the
+ * principal subspace (slow operating-point drift along the learnt
+ * correlations; a move off them, what Q sees, is never learnt): at that
+ * rate on rows with R^2 under 0.25, at 1/50 of it otherwise, so a
  * persistent fault is learnt only slowly (about 6% after 100 rows at the
  * default 0.03) and a drift that got past the gate is still caught up.
  * vg_mvar_batch() scores a decoded samples batch as rows (for vigild).

@@ -375,6 +375,25 @@ static void on_row(void *user, int64_t t, const vg_mvar_out *o)
     r->n++;
 }
 
+static void test_drift_never_learns_a_break(void)
+{
+    /* Adaptation is confined to the principal subspace: a correlation
+     * break held for 5000 rows (95% learnt by a plain mean adaptation at
+     * the gated-off rate) still alerts at the end. */
+    machine(18, NT);
+    vg_mvar_model m;
+    fit_default(&m, NT);
+    CU_ASSERT_TRUE(m.drift > 0);
+    vg_mvar s;
+    vg_mvar_init(&s, &m, 0.5, 0.45);
+    vg_mvar_out out = {0};
+    double row[4] = {10 + 2.02, 5 - 1.0, 20 - 3.0, 40};
+    for (int i = 0; i < 5000; i++)
+        vg_mvar_row(&s, row, &out);
+    CU_ASSERT_EQUAL(out.alert, 1);
+    CU_ASSERT_EQUAL(out.which, 1);
+}
+
 static void test_batch_rows(void)
 {
     /* A samples batch as vigild receives it: channels in any order, an
@@ -454,6 +473,8 @@ int init_mvar_tests(void)
     CU_add_test(s, "model check rejects bad models", test_check_rejects);
     CU_add_test(s, "drift adaptation follows a slow mean change",
                 test_drift_follows_slow_mean_change);
+    CU_add_test(s, "drift adaptation never learns a correlation break",
+                test_drift_never_learns_a_break);
     CU_add_test(s, "samples batch scored as rows", test_batch_rows);
     return 0;
 }
