@@ -343,7 +343,12 @@ static void test_guardrail(void)
     cur.chan[0].z_thr = 6;
     cand = cur;
     cand.version = 2;
-    cand.chan[0].scale = 0.2; /* far too tight: alerts all over */
+    /* far too tight: a change of under 1 sigma counts as "no change", two
+     * in a row as stuck: alerts come and go all over.  (A too-tight
+     * loc/scale no longer does: beside the adaptive detector a fitted
+     * reference retires after its first lasting excursion.) */
+    cand.chan[0].stuck_eps = 1.0;
+    cand.chan[0].stuck_n = 2;
     vb_bt_channel ch = {"temp", &s};
     vb_intervals lab = {0};
     vb_guard g;
