@@ -4,8 +4,9 @@
  *
  * Per row: p subtractions and divisions (standardise, hold-last for NaN),
  * p * k multiply-adds (scores), k divisions (T^2), two EWMA updates, one
- * square root; 2 p k more multiply-adds when drift adaptation is on (the
- * projection of the move onto the principal subspace).  No allocation, no
+ * square root; p k more multiply-adds when drift adaptation is on (the
+ * row's scores mapped back: its move projected onto the principal
+ * subspace).  No allocation, no
  * I/O; the state is fixed-size.
  */
 #include <math.h>
@@ -86,42 +87,43 @@ static void mvar__standardise(vg_mvar *s, const double *x, double *z)
     }
 }
 
-/* Contract in vg_mvar.h. */
-void vg_mvar_stats(const vg_mvar_model *m, const double *z, double *t2, double *q)
+/* T^2 and Q of standardised row z, leaving its k scores in t. */
+static void mvar__scores(const vg_mvar_model *m, const double *z, double *t, double *t2, double *q)
 {
     double t2a = 0, proj = 0, zz = 0;
     for (uint32_t j = 0; j < m->p; j++)
         zz += z[j] * z[j];
     for (uint32_t c = 0; c < m->k; c++) {
-        double t = 0;
+        double tc = 0;
         for (uint32_t j = 0; j < m->p; j++)
-            t += z[j] * m->load[j * m->k + c];
-        t2a += t * t / m->eig[c];
-        proj += t * t;
+            tc += z[j] * m->load[j * m->k + c];
+        t[c] = tc;
+        t2a += tc * tc / m->eig[c];
+        proj += tc * tc;
     }
     *t2 = t2a;
     *q = zz > proj ? zz - proj : 0;
 }
 
+/* Contract in vg_mvar.h. */
+void vg_mvar_stats(const vg_mvar_model *m, const double *z, double *t2, double *q)
+{
+    double t[VG_MVAR_MAX];
+    mvar__scores(m, z, t, t2, q);
+}
+
 /* Moves the channel means toward the held values at rate a, within the
  * principal subspace only: the operating point may move along the learnt
- * correlations, a move off them (what Q sees) is never learnt. */
-static void mvar__adapt(vg_mvar *s, double a)
+ * correlations, a move off them (what Q sees) is never learnt.  t holds
+ * the row's scores (the move's coordinates in the subspace). */
+static void mvar__adapt(vg_mvar *s, const double *t, double a)
 {
-    const vg_mvar_model *m = &s->m;
-    double z[VG_MVAR_MAX], t[VG_MVAR_MAX];
-    for (uint32_t j = 0; j < m->p; j++)
-        z[j] = (s->last[j] - m->loc[j]) / m->scale[j];
-    for (uint32_t c = 0; c < m->k; c++) {
-        t[c] = 0;
-        for (uint32_t j = 0; j < m->p; j++)
-            t[c] += z[j] * m->load[j * m->k + c];
-    }
+    vg_mvar_model *m = &s->m;
     for (uint32_t j = 0; j < m->p; j++) {
         double d = 0;
         for (uint32_t c = 0; c < m->k; c++)
             d += t[c] * m->load[j * m->k + c];
-        s->m.loc[j] += a * d * m->scale[j];
+        m->loc[j] += a * d * m->scale[j];
     }
 }
 
@@ -130,7 +132,8 @@ void vg_mvar_row(vg_mvar *s, const double *x, vg_mvar_out *out)
 {
     double z[VG_MVAR_MAX];
     mvar__standardise(s, x, z);
-    vg_mvar_stats(&s->m, z, &out->t2, &out->q);
+    double t[VG_MVAR_MAX];
+    mvar__scores(&s->m, z, t, &out->t2, &out->q);
     double l = s->m.lambda;
     s->t2_s += l * (out->t2 - s->t2_s);
     s->q_s += l * (out->q - s->q_s);
@@ -149,7 +152,7 @@ void vg_mvar_row(vg_mvar *s, const double *x, vg_mvar_out *out)
     out->alert = s->alert;
     out->alert_edge = was == s->alert ? 0 : s->alert ? 1 : 2;
     if (s->m.drift > 0)
-        mvar__adapt(s, r2 < MVAR_GATE ? s->m.drift : s->m.drift * MVAR_SLOW);
+        mvar__adapt(s, t, r2 < MVAR_GATE ? s->m.drift : s->m.drift * MVAR_SLOW);
     s->rows++;
 }
 

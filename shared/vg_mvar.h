@@ -29,7 +29,7 @@
  * sum, no randomness).  Cost: O(N p^2 + p^3) time; memory: the caller's
  * scratch of 2 N doubles, nothing allocated.
  *
- * Online (vg_mvar.c): per row O(p k) flops (3 p k multiply-adds with drift
+ * Online (vg_mvar.c): per row O(p k) flops (2 p k multiply-adds with drift
  * adaptation), no allocation, fixed-size
  * state (about 0.4 KiB plus a copy of the model, 3.6 KiB).  A missing cell
  * (NaN) holds its channel's last value (the model mean before any).  The
