@@ -297,11 +297,13 @@ static int spool__commit_txn(vg_spool *s)
     int rc = spool__run(s, ST_COMMIT, "commit");
     if (rc != VG_OK) {
         uint64_t n = s->pending;
-        s->pending = 0; /* reported right here, not again */
+        char why[sizeof s->err];
+        snprintf(why, sizeof why, "%s", s->err); /* SQLite's reason, e.g. disk full */
+        s->pending = 0;                          /* reported right here, not again */
         spool__abort(s, rc);
         if (n)
             spool__fail(s, rc, "commit of %llu records failed, rolled back: %s",
-                        (unsigned long long)n, vg_strerror(rc));
+                        (unsigned long long)n, why);
         return rc;
     }
     s->in_txn = 0;
