@@ -5,7 +5,11 @@
  * Fit (vg_mvfit.c, the retraining core; vigil-batch retrain and
  * vigil-replay --train-rows both call it) from N training rows x p channels:
  *   1. hold-last for missing cells (rows before every channel has had a
- *      value are skipped); per-channel mean and standard deviation; a
+ *      value are skipped); rows with a channel beyond its median +- 6
+ *      robust sds (1.4826 MAD) are left out, so a few spikes in the
+ *      training rows inflate neither the covariance nor the limits (not for
+ *      a channel whose MAD is 0, nor one with over 2% of rows beyond: a
+ *      regime, not spikes); per-channel mean and standard deviation; a
  *      channel (almost) constant over the training rows is left out (the
  *      univariate detectors watch it);
  *   2. correlation matrix of the standardised rows; its eigendecomposition
@@ -64,6 +68,8 @@ typedef struct vg_mvar_opts {
                              0: margin as it is */
     double lambda;        /* EWMA rate of the statistics (0.2; 1 = raw) */
     double drift;         /* online mean adaptation rate (0.03; 0 = off) */
+    double clip;          /* training rows beyond median +- clip robust sds
+                             in a channel are left out (6; 0 = off) */
     double holdout;       /* last fraction of the rows that calibrates the
                              limits against a fit on the rest (0 = in-sample) */
     uint32_t min_rows;    /* fewer usable rows: VG_EINVAL (32) */

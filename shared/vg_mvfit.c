@@ -19,13 +19,15 @@
 
 #define MVF_SWEEPS     64 /* Jacobi sweeps at most */
 #define MVF_CONST      1e-9
-#define MVF_MARGIN_MIN 1.5 /* scaled margins stop here */
+#define MVF_MARGIN_MIN 1.5  /* scaled margins stop here */
+#define MVF_OUT_MAX    0.02 /* outlier rows: at most this fraction */
 
 /* Training rows as seen through hold-last, over the selected channels. */
 typedef struct mvf_data {
-    const double *x; /* n x p, row-major */
-    size_t n, i0;    /* rows; first usable row */
-    uint32_t p;      /* columns of x */
+    const double *x;       /* n x p, row-major */
+    size_t n, i0;          /* rows; first usable row */
+    uint32_t p;            /* columns of x */
+    const double *lo, *hi; /* outlier bounds per column, NULL = none */
 } mvf_data;
 
 void vg_mvar_opts_init(vg_mvar_opts *o)
@@ -37,6 +39,7 @@ void vg_mvar_opts_init(vg_mvar_opts *o)
     o->lambda = 0.2;
     o->drift = 0.03;
     o->holdout = 0;
+    o->clip = 6;
     o->min_rows = 32;
 }
 
@@ -53,14 +56,19 @@ static size_t mvf__first_usable(const double *x, size_t n, uint32_t p)
     return i0;
 }
 
-/* Updates hold-last values `last` from row i of d. */
-static void mvf__hold(const mvf_data *d, size_t i, double *last)
+/* Updates hold-last values `last` from row i of d; returns 1 when every
+ * held value is inside the outlier bounds (the row is used), else 0. */
+static int mvf__hold(const mvf_data *d, size_t i, double *last)
 {
+    int ok = 1;
     for (uint32_t j = 0; j < d->p; j++) {
         double v = d->x[i * d->p + j];
         if (isfinite(v))
             last[j] = v;
+        if (d->lo && (last[j] < d->lo[j] || last[j] > d->hi[j]))
+            ok = 0;
     }
+    return ok;
 }
 
 /* Seeds hold-last values with the last finite value at or before i0. */
@@ -70,22 +78,36 @@ static void mvf__seed(const mvf_data *d, double *last)
         mvf__hold(d, i, last);
 }
 
-/* Per-column mean and standard deviation over the usable rows. */
+/* Rows of d that are used: usable and inside the outlier bounds. */
+static size_t mvf__count(const mvf_data *d)
+{
+    double last[VG_MVAR_MAX];
+    size_t m = 0;
+    mvf__seed(d, last);
+    for (size_t i = d->i0; i < d->n; i++)
+        m += (size_t)mvf__hold(d, i, last);
+    return m;
+}
+
+/* Per-column mean and standard deviation over the used rows. */
 static void mvf__moments(const mvf_data *d, double *mean, double *sd)
 {
     double last[VG_MVAR_MAX], s[VG_MVAR_MAX] = {0}, ss[VG_MVAR_MAX] = {0};
-    size_t m = d->n - d->i0;
+    size_t m = 0;
     mvf__seed(d, last);
     for (size_t i = d->i0; i < d->n; i++) {
-        mvf__hold(d, i, last);
+        if (!mvf__hold(d, i, last))
+            continue;
+        m++;
         for (uint32_t j = 0; j < d->p; j++)
             s[j] += last[j];
     }
     for (uint32_t j = 0; j < d->p; j++)
-        mean[j] = s[j] / (double)m;
+        mean[j] = s[j] / (double)(m ? m : 1);
     mvf__seed(d, last);
     for (size_t i = d->i0; i < d->n; i++) {
-        mvf__hold(d, i, last);
+        if (!mvf__hold(d, i, last))
+            continue;
         for (uint32_t j = 0; j < d->p; j++)
             ss[j] += (last[j] - mean[j]) * (last[j] - mean[j]);
     }
@@ -106,15 +128,18 @@ static void mvf__corr(const mvf_data *d, const vg_mvar_model *m, const uint32_t 
     double last[VG_MVAR_MAX], z[VG_MVAR_MAX];
     uint32_t q = m->p;
     memset(c, 0, sizeof(double) * q * q);
+    size_t used = 0;
     mvf__seed(d, last);
     for (size_t i = d->i0; i < d->n; i++) {
-        mvf__hold(d, i, last);
+        if (!mvf__hold(d, i, last))
+            continue;
+        used++;
         mvf__z(m, sel, last, z);
         for (uint32_t a = 0; a < q; a++)
             for (uint32_t b = a; b < q; b++)
                 c[a * q + b] += z[a] * z[b];
     }
-    double den = (double)(d->n - d->i0 > 1 ? d->n - d->i0 - 1 : 1);
+    double den = (double)(used > 1 ? used - 1 : 1);
     for (uint32_t a = 0; a < q; a++)
         for (uint32_t b = a; b < q; b++)
             c[b * q + a] = c[a * q + b] = c[a * q + b] / den;
@@ -284,6 +309,40 @@ static double mvf__select(double *v, size_t n, size_t kk)
     return v[k];
 }
 
+/* Outlier bounds of the training rows: each column's median +- clip
+ * robust sds (1.4826 MAD) over the usable rows; unbounded where the MAD is
+ * 0 (quantised or constant columns), where clip is 0, or where more than
+ * MVF_OUT_MAX of the rows would fall outside (then they are a regime, not
+ * spikes).  scratch: n doubles.  O(n p^2) (a hold-last pass per column)
+ * plus two selections per column. */
+static void mvf__bounds(const mvf_data *d, double clip, double *scratch, double *lo, double *hi)
+{
+    double last[VG_MVAR_MAX];
+    size_t m = d->n - d->i0;
+    for (uint32_t j = 0; j < d->p; j++) {
+        lo[j] = -INFINITY;
+        hi[j] = INFINITY;
+        if (!(clip > 0))
+            continue;
+        mvf__seed(d, last);
+        for (size_t i = d->i0; i < d->n; i++) {
+            mvf__hold(d, i, last);
+            scratch[i - d->i0] = last[j];
+        }
+        double med = mvf__select(scratch, m, m / 2);
+        for (size_t i = 0; i < m; i++)
+            scratch[i] = fabs(scratch[i] - med);
+        double mad = mvf__select(scratch, m, m / 2), w = clip * 1.4826 * mad;
+        size_t out = 0;
+        for (size_t i = 0; i < m; i++)
+            out += scratch[i] > w;
+        if (mad > 0 && (double)out <= MVF_OUT_MAX * (double)m) {
+            lo[j] = med - w;
+            hi[j] = med + w;
+        }
+    }
+}
+
 /* EWMA (rate l, start at the series mean) of s[0..n) in place; returns
  * that mean. */
 static double mvf__smooth(double *s, size_t n, double l)
@@ -334,14 +393,16 @@ static double mvf__limit(double *s, size_t n, const vg_mvar_opts *o)
 static void mvf__calibrate(const mvf_data *d, vg_mvar_model *m, const uint32_t *sel,
                            double *scratch, const vg_mvar_opts *o)
 {
-    size_t nu = d->n - d->i0;
-    double *t2 = scratch, *q = scratch + nu;
+    size_t nu = 0;
+    double *t2 = scratch, *q = scratch + (d->n - d->i0);
     double last[VG_MVAR_MAX], z[VG_MVAR_MAX];
     mvf__seed(d, last);
     for (size_t i = d->i0; i < d->n; i++) {
-        mvf__hold(d, i, last);
+        if (!mvf__hold(d, i, last))
+            continue;
         mvf__z(m, sel, last, z);
-        vg_mvar_stats(m, z, &t2[i - d->i0], &q[i - d->i0]);
+        vg_mvar_stats(m, z, &t2[nu], &q[nu]);
+        nu++;
     }
     m->t2_mean = mvf__smooth(t2, nu, m->lambda);
     m->q_mean = mvf__smooth(q, nu, m->lambda);
@@ -371,9 +432,9 @@ static int mvf__args_ok(const char *const *names, uint32_t p, const double *x, d
                         const vg_mvar_opts *o)
 {
     return names && x && scratch && o && p >= 2 && p <= VG_MVAR_MAX && o->far > 0 &&
-           o->holdout >= 0 && o->holdout < 1 && o->far < 0.5 && o->margin > 0 && o->lambda > 0 &&
-           o->lambda <= 1 && o->drift >= 0 && o->drift < 1 && o->var_explained > 0 &&
-           o->var_explained <= 1;
+           o->holdout >= 0 && o->holdout < 1 && o->clip >= 0 && o->far < 0.5 && o->margin > 0 &&
+           o->lambda > 0 && o->lambda <= 1 && o->drift >= 0 && o->drift < 1 &&
+           o->var_explained > 0 && o->var_explained <= 1;
 }
 
 /* Principal subspace of the selected channels over d's rows: loc, scale
@@ -405,7 +466,11 @@ static void mvf__limits(const mvf_data *d, vg_mvar_model *m, const uint32_t *sel
 {
     size_t nu = d->n - d->i0, nfit = (size_t)((double)nu * (1 - o->holdout));
     size_t min_rows = o->min_rows > 2 ? o->min_rows : 2;
-    if (!(o->holdout > 0) || nfit < min_rows || nu - nfit < min_rows) {
+    mvf_data first = *d, second = *d;
+    first.n = d->i0 + nfit;
+    second.i0 = d->i0 + nfit;
+    if (!(o->holdout > 0) || nfit < min_rows || nu - nfit < min_rows ||
+        mvf__count(&first) < min_rows || mvf__count(&second) < min_rows) {
         mvf__calibrate(d, m, sel, scratch, o);
         return;
     }
@@ -413,9 +478,6 @@ static void mvf__limits(const mvf_data *d, vg_mvar_model *m, const uint32_t *sel
     vg_mvar_model a = zero;
     a.p = m->p;
     a.lambda = m->lambda;
-    mvf_data first = *d, second = *d;
-    first.n = d->i0 + nfit;
-    second.i0 = d->i0 + nfit;
     mvf__pca(&first, &a, sel, m->k, o);
     mvf__calibrate(&second, &a, sel, scratch, o);
     m->t2_mean = a.t2_mean;
@@ -435,8 +497,13 @@ int vg_mvar_fit(const char *const *names, uint32_t p, const double *x, size_t n,
     size_t min_rows = o->min_rows > 2 ? o->min_rows : 2;
     if (d.i0 >= n || n - d.i0 < min_rows)
         return VG_EINVAL;
-    double mean[VG_MVAR_MAX], sd[VG_MVAR_MAX];
+    double mean[VG_MVAR_MAX], sd[VG_MVAR_MAX], lo[VG_MVAR_MAX], hi[VG_MVAR_MAX];
     uint32_t sel[VG_MVAR_MAX];
+    mvf__bounds(&d, o->clip, scratch, lo, hi);
+    d.lo = lo;
+    d.hi = hi;
+    if (mvf__count(&d) < min_rows)
+        return VG_EINVAL;
     mvf__moments(&d, mean, sd);
     uint32_t q = mvf__select_channels(names, mean, sd, p, out, sel);
     if (q < 2) {

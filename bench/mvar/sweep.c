@@ -5,7 +5,7 @@
  *
  *   vigil-mvar-sweep --data DIR [--part tune|held|all] [--var V] [--lambda L]
  *                    [--margin M] [--margin-rows R] [--drift D] [--holdout H]
- *                    [--verbose]
+ *                    [--clip C] [--verbose]
  *
  * Options default to vg_mvar_opts_init().  Each series is fitted on its
  * training rows (the manifest's probation column) and scored row by row
@@ -129,6 +129,8 @@ int main(int argc, char **argv)
             o.drift = atof(v);
         else if (!strcmp(k, "--holdout"))
             o.holdout = atof(v);
+        else if (!strcmp(k, "--clip"))
+            o.clip = atof(v);
         else
             dir = NULL, i = argc;
     }
@@ -137,7 +139,8 @@ int main(int argc, char **argv)
     FILE *m = dir ? fopen(path, "r") : NULL;
     if (!m) {
         fprintf(stderr, "usage: vigil-mvar-sweep --data DIR [--part P] [--var V] [--lambda L] "
-                        "[--margin M] [--margin-rows R] [--drift D] [--holdout H] [--verbose]\n");
+                        "[--margin M] [--margin-rows R] [--drift D] [--holdout H] [--clip C] "
+                        "[--verbose]\n");
         return 2;
     }
     sw_tally all = {0}, one;

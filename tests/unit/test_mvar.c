@@ -394,6 +394,40 @@ static void test_drift_never_learns_a_break(void)
     CU_ASSERT_EQUAL(out.which, 1);
 }
 
+static void test_training_spikes_left_out(void)
+{
+    /* 1% of the training rows carry a +50 sd spike on flow: with rows
+     * beyond 6 robust sds left out the fit is the clean one's; without,
+     * the flow scale and the T^2 limit are inflated. */
+    static vg_mvar_model clean, clipped, raw; /* clipped: rows left out */
+    machine(19, NT);
+    fit_default(&clean, NT);
+    uint64_t rng = 20;
+    for (size_t i = 0; i < NT; i++)
+        if (vg_test_uniform(&rng) < 0.01)
+            xs[i * 4] += 50 * 2.01;
+    fit_default(&clipped, NT);
+    vg_mvar_opts o;
+    vg_mvar_opts_init(&o);
+    o.clip = 0;
+    CU_ASSERT_EQUAL_FATAL(vg_mvar_fit(names4, 4, xs, NT, scratch, &o, &raw), VG_OK);
+    CU_ASSERT_TRUE(vg_test_close(clipped.scale[0], clean.scale[0], 0.01));
+    CU_ASSERT_TRUE(raw.scale[0] > 2 * clean.scale[0]);
+    CU_ASSERT_TRUE(vg_test_close(clipped.eig[0], clean.eig[0], 0.01));
+    /* measured: clean / clipped / raw t2_lim 7.27 / 7.23 / 37.9 */
+    CU_ASSERT_TRUE(vg_test_close(clipped.t2_lim, clean.t2_lim, 0.05));
+    CU_ASSERT_TRUE(vg_test_close(clipped.q_lim, clean.q_lim, 0.05));
+    CU_ASSERT_TRUE(raw.t2_lim > 3 * clean.t2_lim);
+    /* 5% of rows at another level are a regime, not spikes: kept */
+    machine(19, NT);
+    for (size_t i = 0; i < NT; i++)
+        if (vg_test_uniform(&rng) < 0.05)
+            xs[i * 4] += 50 * 2.01;
+    fit_default(&clipped, NT);
+    CU_ASSERT_EQUAL_FATAL(vg_mvar_fit(names4, 4, xs, NT, scratch, &o, &raw), VG_OK);
+    CU_ASSERT_DOUBLE_EQUAL(clipped.scale[0], raw.scale[0], 1e-12);
+}
+
 static void test_batch_rows(void)
 {
     /* A samples batch as vigild receives it: channels in any order, an
@@ -475,6 +509,7 @@ int init_mvar_tests(void)
                 test_drift_follows_slow_mean_change);
     CU_add_test(s, "drift adaptation never learns a correlation break",
                 test_drift_never_learns_a_break);
+    CU_add_test(s, "spikes in the training rows are left out", test_training_spikes_left_out);
     CU_add_test(s, "samples batch scored as rows", test_batch_rows);
     return 0;
 }
