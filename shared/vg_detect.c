@@ -2,10 +2,12 @@
  * vg_detect.c - per-channel detectors and decisions (see vg_detect.h).
  *
  * The per-sample path, vg_detect_sample(), is branch-light arithmetic on a
- * ~150-byte state plus one look at the window when the robust reference is
- * due for a refresh.  Thresholds are turned into reciprocals once, at
- * compile time of the parameters, so the hot path never divides except for
- * the rate detector's dt.
+ * ~340-byte state (160 of them the adaptive detector's) plus one look at
+ * the window when the warm-up reference is due for a refresh.  Thresholds
+ * are turned into reciprocals once, at compile time of the parameters, and
+ * the rate detector's 1e6/dt is cached per sampling interval, so the hot
+ * path divides only for the score (and inside vg_adapt, off its dependency
+ * chain).
  */
 #include <math.h>
 #include <string.h>
@@ -106,6 +108,7 @@ void vg_params_compile(vg_params *p, const vg_defaults *d, const vg_envelope *en
     p->inv_ewma = 1.0 / (p->ewma_l * sqrt(p->ewma_lambda / (2.0 - p->ewma_lambda)));
     p->inv_h = 1.0 / p->cusum_h;
     p->inv_rate = isinf(p->rate_max) ? 0.0 : 1.0 / p->rate_max;
+    p->inv_stuck = p->stuck_n ? 1.0 / p->stuck_n : 0.0;
 }
 
 void vg_detect_init(vg_detect *s)
@@ -157,11 +160,15 @@ static void detect__motion(vg_detect *s, const vg_params *p, int64_t t_us, doubl
         return;
     double dx = fabs(x - s->last_x);
     int64_t dt = t_us - s->last_t;
-    if (dt > 0 && p->inv_rate > 0)
-        *r_rate = detect__rate_fatigue(s, dx * 1e6 / (double)dt * p->inv_rate * s->rate_gain);
+    if (dt > 0 && p->inv_rate > 0) {
+        if (dt != s->rate_dt) { /* regular sampling: divide once per interval */
+            s->rate_dt = dt;
+            s->rate_k = 1e6 / (double)dt;
+        }
+        *r_rate = detect__rate_fatigue(s, dx * s->rate_k * p->inv_rate * s->rate_gain);
+    }
     s->flat_run = dx <= p->stuck_eps ? s->flat_run + 1 : 0;
-    if (p->stuck_n)
-        *r_stuck = (double)s->flat_run / p->stuck_n;
+    *r_stuck = (double)s->flat_run * p->inv_stuck;
 }
 
 /* Refreshes the adaptive robust reference from the window when due. */

@@ -101,10 +101,11 @@ typedef struct vg_params {
                                robust z when no model supplies loc/scale) */
     vg_adapt_params ap;     /* its parameters */
     /* Precomputed reciprocals so the per-sample path only multiplies. */
-    double inv_z;    /* 1 / z_thr */
-    double inv_ewma; /* 1 / (ewma_l * sqrt(lambda / (2 - lambda))) */
-    double inv_h;    /* 1 / cusum_h */
-    double inv_rate; /* 1 / rate_max (0 when off) */
+    double inv_z;     /* 1 / z_thr */
+    double inv_ewma;  /* 1 / (ewma_l * sqrt(lambda / (2 - lambda))) */
+    double inv_h;     /* 1 / cusum_h */
+    double inv_rate;  /* 1 / rate_max (0 when off) */
+    double inv_stuck; /* 1 / stuck_n (0 when off) */
 } vg_params;
 
 /* Compiles effective parameters: defaults, then the model (if non-NULL),
@@ -114,7 +115,7 @@ typedef struct vg_params {
 void vg_params_compile(vg_params *p, const vg_defaults *d, const vg_envelope *env,
                        const vg_chan_model *m, uint64_t model_version);
 
-/* Running state of one channel's detectors (about 240 bytes). */
+/* Running state of one channel's detectors (336 bytes, 160 of them vg_adapt). */
 typedef struct vg_detect {
     uint64_t hist;      /* limit-violation bits of the last 64 samples */
     uint32_t viol;      /* set bits of hist within the debounce window */
@@ -130,6 +131,8 @@ typedef struct vg_detect {
     double rate_hits;   /* leaky count of rate-limit hits */
     double fx_prev[3];  /* previous fitted robust z / EWMA / CUSUM ratios */
     double rate_gain;   /* multiplier on the rate ratio (halves on fatigue) */
+    double rate_k;      /* 1e6 / rate_dt (cached) */
+    int64_t rate_dt;    /* interval rate_k was computed for; 0 = none */
     uint32_t flat_run;  /* consecutive unchanged samples */
     uint32_t since_ref; /* samples since the reference refresh */
     uint32_t fx_run;    /* consecutive samples beyond the fitted reference */
