@@ -14,7 +14,11 @@
 #   - a real mosquitto on a free 127.0.0.1 port with a generated minimal
 #     config (vg_broker_start [--persist]; vg_broker_stop; vg_broker_restart
 #     on the same port), exported as $VG_BROKER_URI / $VG_BROKER_PORT,
-#   - small assertions: vg_fail, vg_assert_eq, vg_assert.
+#   - small assertions: vg_fail, vg_assert_eq, vg_assert,
+#   - in the cleanup, a scan of $VG_TMP/*.{err,out,log} for sanitizer
+#     reports (ASan, LSan, UBSan) of the processes the test ran in the
+#     background: a daemon stopped at the end prints its leak report on its
+#     way out, where no check would read it; any report fails the test.
 #
 # Only 127.0.0.1 is ever used.  Nothing here needs root or network access.
 
@@ -87,14 +91,32 @@ vg_cleanup() {
         vg_stop_pid "$pid" 3
     done
     [ -n "$VG_BROKER_PID" ] && vg_stop_pid "$VG_BROKER_PID" 3
+    local sanitized=0
+    vg__sanitizer_scan || sanitized=1
+    [ "$sanitized" = 0 ] || rc=1
     if [ "$rc" -ne 0 ] || [ "$VG_FAILED" -ne 0 ] || [ "${VG_KEEP_TMP:-0}" = 1 ]; then
         vg_log "kept $VG_TMP for inspection (exit $rc)"
     else
         rm -rf "$VG_TMP"
     fi
+    [ "$sanitized" = 0 ] || exit 1 # an EXIT trap keeps the status unless it exits
     return "$rc"
 }
 trap vg_cleanup EXIT
+
+# Sanitizer reports in the scratch files of background processes; prints
+# the first lines of each and returns 1 when there is any.
+vg__sanitizer_scan() {
+    local pat='ERROR: (AddressSanitizer|LeakSanitizer)|\.[ch]:[0-9]+:[0-9]+: runtime error: ' f hits
+    hits=$(grep -rlE "$pat" "$VG_TMP" --include='*.err' --include='*.out' --include='*.log' 2>/dev/null) ||
+        return 0
+    for f in $hits; do
+        vg_log "FAIL: sanitizer report in ${f#"$VG_TMP"/}:"
+        grep -E -A12 "$pat" "$f" | head -n 30 >&2
+    done
+    VG_FAILED=1
+    return 1
+}
 trap 'vg_log "interrupted or timed out"; VG_FAILED=1; exit 124' INT TERM
 
 # vg_watchdog SECS: the whole test stops by itself after SECS seconds.
