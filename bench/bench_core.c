@@ -6,14 +6,17 @@
  *                    [--batch B] [--runs R]
  *
  * Each channel gets a hard envelope (3-of-5 debounced limits, trip, stale
- * watchdog) and a fitted model (robust z, EWMA, CUSUM, rate, stuck), so
- * every detector runs on every sample.  Samples are fed as they arrive in
- * vigil's columnar batches: B samples of one channel, then the next
- * channel.  Three configurations are timed, R runs each, and the median is
- * reported:
- *   full+model  every detector, fixed reference from the model
- *   full+adapt  every detector the engine runs without a model (robust z
- *               against the window's median/MAD, refreshed every 64)
+ * watchdog), rate and stuck limits, and in the first configuration a
+ * fitted reference (robust z, EWMA, CUSUM), so every detector runs on
+ * every sample.  Samples are fed as they arrive in vigil's columnar
+ * batches: B samples of one channel, then the next channel.  Three
+ * configurations are timed, R runs each, and the median is reported:
+ *   full+model  every detector: the adaptive detector (vg_adapt) and the
+ *               fitted reference beside it (on this Gaussian data it stays
+ *               in service: nothing retires it)
+ *   full+adapt  every detector the engine runs without a model: the
+ *               adaptive detector (the window median/MAD z only in its
+ *               64-sample warm-up)
  *   baseline    a bare windowed mean/std z-score per channel (sliding sums,
  *               no limits, no state machines): the cheapest useful detector
  * Memory per channel is printed from the engine's own sizes.
