@@ -162,12 +162,14 @@ static int ingest__subscribe(vb_mqtt *m, const vb_cli *cli)
     return rc;
 }
 
-/* True when --share names a usable group: 1..100 characters, none of the
- * topic separators or wildcards ('/', '+', '#'). */
+/* True without --share, or when it names a usable group: 1..100
+ * characters, none of the topic separators or wildcards ('/', '+', '#'). */
 static int ingest__share_ok(const char *g)
 {
-    size_t n = g ? strlen(g) : 1;
-    return n > 0 && n <= 100 && (!g || strcspn(g, "/+#") == n);
+    if (!g)
+        return 1; /* plain subscriptions */
+    size_t n = strlen(g);
+    return n > 0 && n <= 100 && strcspn(g, "/+#") == n;
 }
 
 /* Waits for a signal or --idle-exit seconds without messages. */
