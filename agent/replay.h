@@ -28,6 +28,8 @@
  *   VG_REPLAY_MVAR_OFF: ignored (the univariate baseline);
  *   VG_REPLAY_MVAR_ONLY: score and alert from it alone (trips still come
  *     from the channels' envelopes).
+ * Without a multivariate part (one numeric column, too few training rows,
+ * a model without one) every mode prints the univariate output.
  */
 #ifndef VG_REPLAY_H
 #define VG_REPLAY_H
