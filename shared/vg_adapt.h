@@ -35,10 +35,11 @@
  *              Gaussian reading of c, ratio 1 is a one-sided tail
  *              probability Q(z_cal).
  *
- * Cost: O(1) per sample - about 60 flops, no libm log (a degree-5
- * polynomial ln, vg_adapt.c), two square roots and three divisions, none of
- * them on the sample-to-sample dependency chain; state 160 bytes per
- * channel, no allocation.
+ * Cost: O(1) per sample - about 310 instructions, 107 cycles (measured
+ * alone, 1,000 channels, on the 2.25 GHz EPYC test machine); no libm log
+ * (a cubic polynomial ln, vg_adapt.c), two divisions, and a 1/sqrt per
+ * calibrator every 8 samples, none on the sample-to-sample dependency
+ * chain; state 160 bytes per channel, no allocation.
  */
 #ifndef VG_ADAPT_H
 #define VG_ADAPT_H
