@@ -1,10 +1,11 @@
 /*
  * vg_mvfit.c - the multivariate detector's fitting half (see vg_mvar.h for
- * the method): moments, correlation matrix, cyclic Jacobi
+ * the method): outlier rows, moments, correlation matrix, cyclic Jacobi
  * eigendecomposition, component choice and limits calibrated on the
  * training rows.
  *
- * Cost: O(N p) for the moments, O(N p^2) for the correlation matrix,
+ * Cost: O(N p^2) plus two selections per column for the outlier bounds,
+ * O(N p) for the moments, O(N p^2) for the correlation matrix,
  * O(p^3) per Jacobi sweep (at most 64 sweeps; about 6 in practice), O(N p k)
  * to score the training rows, O(N) expected for the empirical quantile.
  * Memory: the caller's 2 N doubles and fixed-size locals (about 6 KiB of
@@ -17,8 +18,8 @@
 #include "vg_error.h"
 #include "vg_mvar.h"
 
-#define MVF_SWEEPS     64 /* Jacobi sweeps at most */
-#define MVF_CONST      1e-9
+#define MVF_SWEEPS     64   /* Jacobi sweeps at most */
+#define MVF_CONST      1e-9 /* sd under this x max(1, |mean|): constant */
 #define MVF_MARGIN_MIN 1.5  /* scaled margins stop here */
 #define MVF_OUT_MAX    0.02 /* outlier rows: at most this fraction */
 
