@@ -355,6 +355,8 @@ static int rt__fit_mvar(rt_ctx *c, const rt_chan *const *mine, uint32_t k, vg_mo
         size_t rows = rt__align(c, mine, p, x);
         vg_mvar_opts o;
         vg_mvar_opts_init(&o);
+        double far = rt__far(c, rows, 1); /* the device's alarm budget, as a row rate */
+        o.far = far < o.far ? far : o.far;
         (void)vg_mvar_fit(names, p, x, rows, c->scratch, &o, &m->mvar);
     }
     free(x);

@@ -16,9 +16,11 @@
  * VG_MVAR_MAX channels by name: their series aligned by timestamp (a
  * channel without a sample at a row's time is held by the fit), the most
  * recent 50000 rows of the range, rows at excluded times left out, fitted
- * with the core's defaults; none when fewer than two channels vary or too
- * few rows remain.  It only raises alerts, so the safety envelope is
- * untouched; the backtest runs the per-channel detectors only.
+ * with the core's defaults but a false-alarm rate of at most the device's
+ * alarms_per_week as a per-row rate (rows over the range's weeks); none
+ * when fewer than two channels vary or too few rows remain.  It only
+ * raises alerts, so the safety envelope is untouched; the backtest runs
+ * the per-channel detectors only.
  * then a backtest (backtest.h) of the current and the candidate model, and
  * one of: a bundle to publish, a held-back candidate (guardrail), or
  * "unchanged" (the candidate equals the current model).
