@@ -111,6 +111,14 @@ int vgd_metrics_render(const vgd_metrics *m, const char *d, char *buf, size_t ca
                  m->models_rejected);
     out__one(&o, "vigild_spool_errors_total", "counter", "failed spool writes", d,
              (double)m->spool_errors);
+    out__one(&o, "vigild_spool_commits_total", "counter", "spool writer group commits", d,
+             (double)m->spool_commits);
+    out__one(&o, "vigild_spool_gaps_dropped_total", "counter", "skipped-seq gaps given up", d,
+             (double)m->spool_gaps_dropped);
+    out__one(&o, "vigild_spool_queue_records", "gauge", "records queued for the spool writer", d,
+             (double)m->spool_queue);
+    out__one(&o, "vigild_acked_seq", "gauge", "committed mark published on samples/ack", d,
+             (double)m->acked_seq);
     out__one(&o, "vigild_spool_bytes", "gauge", "spool database bytes", d, (double)m->spool_bytes);
     out__one(&o, "vigild_backlog_records", "gauge", "records not yet forwarded", d,
              (double)m->backlog);

@@ -37,6 +37,8 @@ typedef struct vgd_metrics {
     uint64_t models_applied;                  /* bundles applied */
     uint64_t models_rejected[VG_ESTATUS_MAX]; /* bundles refused, by reason */
     uint64_t spool_errors;                    /* spool appends/commits that failed */
+    uint64_t spool_commits;                   /* spool writer groups committed */
+    uint64_t spool_gaps_dropped;              /* skipped-seq gaps given up (writer.h) */
     uint64_t uplink_chunks;                   /* archive chunks PUBACKed */
     uint64_t uplink_records;                  /* records in them */
     uint64_t uplink_bytes;                    /* chunk bytes PUBACKed */
@@ -48,6 +50,8 @@ typedef struct vgd_metrics {
     uint64_t backlog;       /* unsent records */
     uint64_t backlog_bytes; /* their payload bytes */
     uint64_t evicted_lost;  /* unsent samples batches evicted by quota */
+    int64_t acked_seq;      /* committed mark published on samples/ack, -1 none */
+    uint64_t spool_queue;   /* records queued for the spool writer */
     double uplink_lag_s;    /* age of the oldest unsent record, s */
     uint64_t model_version; /* model running, 0 = none */
     int connected;          /* 1 while connected to the broker */

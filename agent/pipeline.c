@@ -2,13 +2,14 @@
  * pipeline.c - samples, ticks, models and resets through the engine, the
  * trip path and the spool (see pipeline.h).
  *
- * The latch file on the trip path is written in two steps around the
- * publish: before it, a temp file written and renamed over DATA_DIR/latched
- * (in the page cache: survives SIGKILL of vigild, costs ~50 us); after it,
- * fsync of the file and of the directory (survives power loss; 1-3 ms on
- * the benchmark's ext4).  The publish is only queued to Paho either way;
- * syncing first delayed every shutdown by the two fsyncs
- * (docs/OPERATIONS.md "The trip path").
+ * The trip path publishes first and makes it durable right after: the
+ * shutdown is queued to Paho (which writes it from its own thread), then a
+ * temp file is written and renamed over DATA_DIR/latched (in the page
+ * cache: survives SIGKILL of vigild; 0.1-0.5 ms on ext4), the trip record
+ * is queued to the spool writer and its commit waited for, and last the
+ * latch file and the directory are fsynced (survives power loss; 1-3 ms on
+ * the benchmark's ext4).  All of that delays the next batch, not the
+ * shutdown (docs/OPERATIONS.md "The trip path").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +34,6 @@ struct vgd_pipeline {
     vg_engine *eng;                       /* owned */
     vg_block block[VG_BATCH_MAX_CHANNEL]; /* decode target */
     char latch_path[4096];                /* DATA_DIR/latched */
-    int64_t last_seq;                     /* last accepted batch seq, -1 none */
     uint64_t cur_seq;                     /* seq of the batch being scored */
     uint64_t next_seq[VG_SPOOL_NKIND];    /* next spool seq of alert/trip/model */
     int latched;                          /* a trip is latched */
@@ -60,16 +60,18 @@ static int pipe__reject(vgd_pipeline *p, int rc, uint64_t n, int64_t now_us, con
     return rc;
 }
 
-/* Appends one record; failures are counted and logged, never fatal. */
+/* Queues one record for the spool writer (which commits it with its
+ * group); a failure to queue (out of memory) is counted and logged, never
+ * fatal.  Commit failures are the writer's to report. */
 static int pipe__spool(vgd_pipeline *p, int kind, uint64_t seq, const void *buf, size_t len,
                        int64_t now_us)
 {
-    int rc =
-        vg_spool_append(p->d.spool, kind, seq, vg_engine_model_version(p->eng), now_us, buf, len);
-    if (rc != VG_OK && rc != VG_EDUP) {
+    int rc = vgd_writer_append(p->d.writer, kind, seq, vg_engine_model_version(p->eng), now_us, buf,
+                               len);
+    if (rc != VG_OK) {
         p->d.metrics->spool_errors++;
-        vgd_log_burst(&p->spool_burst, now_us, PIPE_BURST_US, VGD_ERR, "spool: %s",
-                      vg_spool_errmsg(p->d.spool));
+        vgd_log_burst(&p->spool_burst, now_us, PIPE_BURST_US, VGD_ERR, "spool: cannot queue: %s",
+                      vg_strerror(rc));
     }
     return rc;
 }
@@ -178,7 +180,11 @@ static int pipe__latch_sync(const vgd_pipeline *p)
     return rc == VG_OK ? pipe__fsync_path(p->d.data_dir, O_RDONLY | O_DIRECTORY) : rc;
 }
 
-/* A trip edge: local action, latch file, spool, publish, latch fsync. */
+/* A trip edge: local action and publish first (neither waits on a disk
+ * or the network), then the latch file, the trip record (queued, and
+ * waited for: committed before the next batch is looked at, so a SIGKILL
+ * right after the shutdown went out keeps it), the latch fsync and the log
+ * line. */
 static void pipe__trip(vgd_pipeline *p, const vg_channel *c, const vg_verdict *v, int64_t t_us,
                        int64_t now_us)
 {
@@ -190,18 +196,22 @@ static void pipe__trip(vgd_pipeline *p, const vg_channel *c, const vg_verdict *v
     p->d.metrics->actions_run++;
     if (arc != VG_OK)
         p->d.metrics->actions_failed++;
+    size_t len;
+    int erc = vg_shutdown_encode(sd, p->out, sizeof p->out, &len);
+    if (erc == VG_OK) {
+        pipe__publish(p, "cmd/shutdown", p->out, len, 1);
+        int lrc = pipe__latch_write(p, p->out, len);
+        if (pipe__spool(p, VG_ARCH_TRIP, sd->trip_id, p->out, len, now_us) == VG_OK &&
+            vgd_writer_flush(p->d.writer) != VG_OK)
+            vgd_log(VGD_ERR, "trip %" PRIu64 ": the spool commit failed (the latch file holds it)",
+                    sd->trip_id);
+        if (lrc == VG_OK)
+            lrc = pipe__latch_sync(p);
+        if (lrc != VG_OK)
+            vgd_log(VGD_ERR, "cannot write the latch file %s", p->latch_path);
+    }
     vgd_log(VGD_ERR, "TRIP %" PRIu64 " on %s: %s (local action: %s)", sd->trip_id, c->name,
             sd->reason, arc == VG_OK ? "started" : vg_strerror(arc));
-    size_t len;
-    if (vg_shutdown_encode(sd, p->out, sizeof p->out, &len) != VG_OK)
-        return;
-    int lrc = pipe__latch_write(p, p->out, len);
-    pipe__spool(p, VG_ARCH_TRIP, sd->trip_id, p->out, len, now_us);
-    pipe__publish(p, "cmd/shutdown", p->out, len, 1);
-    if (lrc == VG_OK)
-        lrc = pipe__latch_sync(p);
-    if (lrc != VG_OK)
-        vgd_log(VGD_ERR, "cannot write the latch file %s", p->latch_path);
 }
 
 /* Acts on one verdict of channel c. */
@@ -250,20 +260,16 @@ int vgd_pipeline_samples(vgd_pipeline *p, const uint8_t *buf, size_t len, int64_
         return pipe__reject(p, rc, 1, now_us, "samples batch");
     if (strcmp(s.device, p->d.device) != 0)
         return pipe__reject(p, VG_EDEVICE, 1, now_us, "samples batch");
-    if (p->last_seq >= 0 && s.seq <= (uint64_t)p->last_seq)
-        return pipe__reject(p, s.seq == (uint64_t)p->last_seq ? VG_EDUP : VG_EORDER, 1, now_us,
-                            "samples batch");
-    if (s.seq > INT64_MAX)
-        return pipe__reject(p, VG_EINVAL, 1, now_us, "samples batch");
+    rc = vgd_writer_seq_check(p->d.writer, s.seq);
+    if (rc != VG_OK)
+        return pipe__reject(p, rc, 1, now_us, "samples batch");
     p->cur_seq = s.seq;
     uint64_t ok = 0;
     for (uint32_t b = 0; b < s.nblock; b++)
         ok += pipe__block(p, &s, &s.block[b], now_us);
-    p->last_seq = (int64_t)s.seq;
     p->d.metrics->batches_in++;
     p->d.metrics->samples_in += ok;
-    rc = pipe__spool(p, VG_ARCH_SAMPLES, s.seq, buf, len, now_us);
-    return rc == VG_EDUP ? VG_OK : rc;
+    return pipe__spool(p, VG_ARCH_SAMPLES, s.seq, buf, len, now_us);
 }
 
 void vgd_pipeline_tick(vgd_pipeline *p, int64_t now_us)
@@ -336,17 +342,18 @@ void vgd_pipeline_on_connect(vgd_pipeline *p)
         pipe__publish(p, "cmd/shutdown", p->out, len, 1);
 }
 
-/* Restores sequence counters from the spool and the latch from its file. */
+/* Restores the alert / trip / model counters from the spool (the sample
+ * seq is the writer's) and the latch from its file. */
 static int pipe__restore(vgd_pipeline *p)
 {
     int64_t last;
     for (int k = 0; k < VG_SPOOL_NKIND; k++) {
+        vgd_writer_lock_spool(p->d.writer);
         int rc = vg_spool_last_seq(p->d.spool, k, &last);
+        vgd_writer_unlock_spool(p->d.writer);
         if (rc != VG_OK)
             return rc;
         p->next_seq[k] = (uint64_t)(last + 1);
-        if (k == VG_ARCH_SAMPLES)
-            p->last_seq = last;
     }
     if (p->next_seq[VG_ARCH_TRIP] == 0)
         p->next_seq[VG_ARCH_TRIP] = 1; /* trip ids start at 1 */

@@ -12,16 +12,20 @@
  *   reset:    clears the latch only when no cause is active.
  *
  * A trip runs, in this order and without waiting on anything remote: the
- * local action (trip.h), the latch file (written and renamed: survives a
- * crash of vigild), the trip record in the spool (committed at once), the
- * publication of the retained shutdown through the sink, and then the
- * latch file's fsync (file and directory: survives power loss).  The
- * sink's publish must not block (Paho buffers while disconnected), so a
- * broker that is down delays nothing.
+ * local action (trip.h), the publication of the retained shutdown through
+ * the sink, the latch file (written and renamed: survives a crash of
+ * vigild), the trip record queued for the spool writer (committed with its
+ * next group, normally well under a millisecond later), then the latch
+ * file's fsync (file and directory: survives power loss).  The sink's
+ * publish only queues (Paho writes from its own thread and buffers while
+ * disconnected), so the latch file is in place long before a subscriber
+ * can have seen the shutdown; a broker that is down delays nothing.
  *
- * Sequence rule: batch seq must be greater than the last accepted one
- * (restored from the spool at start).  seq == last is a duplicate (VG_EDUP,
- * e.g. a QoS 1 redelivery), seq < last is out of order (VG_EORDER).
+ * Sequence rule (vgd_writer_seq_check): batch seq must be greater than the
+ * last accepted one (restored from the spool at start), or lie in a gap of
+ * seqs the device skipped (re-sends of batches lost before their commit,
+ * see writer.h).  Otherwise seq == last is a duplicate (VG_EDUP, e.g. a
+ * QoS 1 redelivery), seq < last is out of order (VG_EORDER).
  * Rejections are counted in metrics->rejected by vg_errname reason: whole
  * batches for size/decode/schema/device/dup/order, channel blocks for
  * unknown channels (VG_ECHANNEL), single samples for nan and for times
@@ -29,8 +33,8 @@
  * spooled; each reason is logged once per burst.
  *
  * Costs: a batch is O(bytes) decoding plus the engine's O(1) per sample,
- * plus one spool append (a b-tree insert; a commit every commit_every
- * batches).  An alert or trip adds an encode, a spool commit and a publish.
+ * plus one copy of the raw batch into the spool writer's queue.  An alert
+ * or trip adds an encode, a queued record and a publish.
  * Memory: the engine (sized from the config), a block array of
  * VG_BATCH_MAX_CHANNEL entries (8 KiB) and an 8 KiB encode buffer.
  * Not thread-safe: the daemon calls it under its one lock.
@@ -47,6 +51,7 @@
 #include "spool.h"
 #include "trip.h"
 #include "vg_engine.h"
+#include "writer.h"
 #include "vg_msg.h"
 
 /* Where the pipeline's messages go: the MQTT link in the daemon. */
@@ -65,7 +70,8 @@ typedef struct vgd_pipeline_deps {
     const char *device;             /* our device id */
     const char *data_dir;           /* for the latch file */
     const vg_engine_config *engine; /* copied by vg_engine_create */
-    vg_spool *spool;                /* durable spool */
+    vg_spool *spool;                /* durable spool (read at create, under the writer's lock) */
+    vgd_writer *writer;             /* spool writer: every record goes through it */
     vgd_model_mgr *models;          /* bundle verification and persistence */
     vgd_action *action;             /* local trip action */
     vgd_metrics *metrics;           /* counters it updates */
@@ -81,9 +87,10 @@ vgd_pipeline *vgd_pipeline_create(const vgd_pipeline_deps *d, int *rc);
 void vgd_pipeline_destroy(vgd_pipeline *p);
 
 /* Handles one samples payload received at wall time now_us; returns VG_OK
- * when the batch was accepted (scored and spooled), else the reason it was
- * refused.  A spool failure does not refuse the batch (it has been scored
- * and acted upon): it is counted in metrics->spool_errors and returned. */
+ * when the batch was accepted (scored and queued for the spool), else the
+ * reason it was refused.  A failure to queue (VG_ENOMEM) does not refuse
+ * the batch (it has been scored and acted upon): it is counted in
+ * metrics->spool_errors and returned. */
 int vgd_pipeline_samples(vgd_pipeline *p, const uint8_t *buf, size_t len, int64_t now_us);
 
 /* Runs the stale watchdog of every channel at wall time now_us. */

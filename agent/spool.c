@@ -667,6 +667,18 @@ int vg_spool_mark_sent(vg_spool *s, const vg_spool_item *items, size_t n)
     return rc;
 }
 
+int vg_spool_mark_sent_deferred(vg_spool *s, const vg_spool_item *items, size_t n)
+{
+    if (n == 0)
+        return VG_OK;
+    int rc = spool__begin(s);
+    if (rc == VG_OK)
+        rc = spool__mark(s, items, n);
+    if (rc != VG_OK)
+        spool__abort(s, rc); /* pending appends go too: reported by the next commit */
+    return rc;
+}
+
 void vg_spool_requeue_inflight(vg_spool *s)
 {
     for (int k = 0; k < VG_SPOOL_NKIND; k++)
@@ -851,6 +863,31 @@ int vg_spool_get_stats(vg_spool *s, vg_spool_stats *st)
     if (rc == VG_OK)
         rc = spool__used(s, &st->db_bytes);
     return rc;
+}
+
+int vg_spool_sample_holes(vg_spool *s, uint64_t from, uint64_t *lo, uint64_t *hi, size_t max,
+                          size_t *n)
+{
+    static const char sql[] =
+        "SELECT seq + 1, next - 1 FROM (SELECT seq, lead(seq) OVER (ORDER BY seq) AS next"
+        " FROM record WHERE kind = 0 AND seq >= ?1) WHERE next > seq + 1 ORDER BY seq DESC LIMIT "
+        "?2";
+    sqlite3_stmt *st = NULL;
+    *n = 0;
+    if (from > INT64_MAX)
+        return VG_EINVAL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), step = SQLITE_DONE;
+    if (rc != SQLITE_OK)
+        return spool__sqlfail(s, rc, "holes");
+    sqlite3_bind_int64(st, 1, (int64_t)from);
+    sqlite3_bind_int64(st, 2, (int64_t)max);
+    while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        lo[*n] = (uint64_t)sqlite3_column_int64(st, 0);
+        hi[*n] = (uint64_t)sqlite3_column_int64(st, 1);
+        (*n)++;
+    }
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? VG_OK : spool__sqlfail(s, step, "holes");
 }
 
 int vg_spool_last_seq(vg_spool *s, int kind, int64_t *seq)

@@ -143,6 +143,15 @@ int vg_spool_next_batch(vg_spool *s, size_t max_items, size_t max_bytes, vg_spoo
  * evicted meanwhile or already marked are skipped.  Call on PUBACK. */
 int vg_spool_mark_sent(vg_spool *s, const vg_spool_item *items, size_t n);
 
+/* Marks the records sent inside the open write transaction (begun when
+ * none is), without committing: the next commit (vg_spool_commit, an
+ * automatic one, or the group commit of vigild's spool writer) makes them
+ * durable together with the appends.  Until then a crash forgets the marks
+ * and the records are forwarded again after the restart, which the batch
+ * side's dedup by (device, kind, seq) absorbs.  On failure everything
+ * pending is rolled back as for a failed append. */
+int vg_spool_mark_sent_deferred(vg_spool *s, const vg_spool_item *items, size_t n);
+
 /* Forgets what is in flight: the next vg_spool_next_batch starts again from
  * the oldest unsent record of each kind.  Call on disconnect. */
 void vg_spool_requeue_inflight(vg_spool *s);
@@ -164,6 +173,14 @@ int vg_spool_get_stats(vg_spool *s, vg_spool_stats *st);
  * the spool holds none of that kind.  O(log n) (the UNIQUE(kind, seq)
  * index).  The daemon restores its sequence counters from it at start. */
 int vg_spool_last_seq(vg_spool *s, int kind, int64_t *seq);
+
+/* The holes among the stored sample seqs at or above `from`: ranges
+ * [lo[i], hi[i]] of seqs missing between two stored ones, highest first,
+ * at most max of them, *n filled.  O(k) for the k sample records at or
+ * above `from` (one index scan).  vigild restores its skipped-seq gaps
+ * from it at start (agent/writer.h). */
+int vg_spool_sample_holes(vg_spool *s, uint64_t from, uint64_t *lo, uint64_t *hi, size_t max,
+                          size_t *n);
 
 /* The last error's message ("" if none); owned by the handle. */
 const char *vg_spool_errmsg(const vg_spool *s);

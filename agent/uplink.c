@@ -14,7 +14,8 @@
 
 struct vgd_uplink {
     vgd_uplink_opts o;    /* options (device borrowed) */
-    vg_spool *spool;      /* borrowed */
+    vg_spool *spool;      /* borrowed, used under the writer's spool lock */
+    vgd_writer *writer;   /* borrowed: the spool lock and the deferred marks */
     vgd_metrics *m;       /* borrowed */
     vg_spool_item *items; /* next_batch target, max_items entries */
     uint8_t *buf;         /* encode buffer */
@@ -29,13 +30,15 @@ struct vgd_uplink {
     vgd_burst burst;      /* log suppression */
 };
 
-vgd_uplink *vgd_uplink_create(const vgd_uplink_opts *o, vg_spool *spool, vgd_metrics *m)
+vgd_uplink *vgd_uplink_create(const vgd_uplink_opts *o, vg_spool *spool, vgd_writer *writer,
+                              vgd_metrics *m)
 {
     vgd_uplink *u = calloc(1, sizeof(*u));
     if (!u)
         return NULL;
     u->o = *o;
     u->spool = spool;
+    u->writer = writer;
     u->m = m;
     u->items = calloc(o->max_items, sizeof(*u->items));
     if (!u->items) {
@@ -62,12 +65,17 @@ void vgd_uplink_destroy(vgd_uplink *u)
 
 void vgd_uplink_set_rate(vgd_uplink *u, uint64_t rate)
 {
+    vgd_writer_lock_spool(u->writer);
     u->o.rate = rate;
+    vgd_writer_unlock_spool(u->writer);
 }
 
-uint32_t vgd_uplink_inflight(const vgd_uplink *u)
+uint32_t vgd_uplink_inflight(vgd_uplink *u)
 {
-    return u->inflight;
+    vgd_writer_lock_spool(u->writer);
+    uint32_t n = u->inflight;
+    vgd_writer_unlock_spool(u->writer);
+    return n;
 }
 
 /* Adds tokens for the time since the last refill, capped at one second's
@@ -157,7 +165,7 @@ static int uplink__one(vgd_uplink *u, int64_t now_us)
         rc = u->o.send(u->o.user, u->buf, len, c);
     if (rc != VG_OK) {
         free(c);
-        vg_spool_requeue_inflight(u->spool);
+        vg_spool_requeue_inflight(u->spool); /* spool lock held by the pump */
         vgd_log_burst(&u->burst, now_us, 10000000, VGD_WARN, "archive chunk not sent: %s",
                       vg_strerror(rc));
         return -1;
@@ -175,9 +183,11 @@ static int uplink__one(vgd_uplink *u, int64_t now_us)
 int vgd_uplink_pump(vgd_uplink *u, int64_t now_us)
 {
     int sent = 0;
+    vgd_writer_lock_spool(u->writer);
     uplink__refill(u, now_us);
     while (u->inflight < u->o.max_inflight && uplink__one(u, now_us) == 1)
         sent++;
+    vgd_writer_unlock_spool(u->writer);
     return sent;
 }
 
@@ -192,34 +202,44 @@ static void uplink__unlink(vgd_uplink *u, vgd_chunk *c)
     }
 }
 
+/* The connection was lost (spool lock held). */
+static void uplink__disconnected(vgd_uplink *u)
+{
+    vg_spool_requeue_inflight(u->spool);
+    u->gen++;
+    u->inflight = 0;
+    u->nonsample = 0;
+}
+
 void vgd_uplink_done(vgd_chunk *c, int ok)
 {
     vgd_uplink *u = c->u;
+    vgd_writer_lock_spool(u->writer);
     uplink__unlink(u, c);
     if (c->gen == u->gen) {
         u->inflight--;
         u->nonsample -= c->nonsample;
     }
     if (ok) {
-        int rc = vg_spool_mark_sent(u->spool, c->item, c->n);
+        int rc = vgd_writer_mark_sent(u->writer, c->item, c->n);
         if (rc == VG_OK) {
             u->m->uplink_chunks++;
             u->m->uplink_records += c->n;
             u->m->uplink_bytes += c->bytes;
         } else {
             u->m->spool_errors++;
-            vgd_log(VGD_ERR, "spool: marking sent: %s", vg_spool_errmsg(u->spool));
+            vgd_log(VGD_ERR, "spool: marking sent: %s", vg_strerror(rc));
         }
     } else if (c->gen == u->gen) {
-        vgd_uplink_disconnected(u);
+        uplink__disconnected(u);
     }
+    vgd_writer_unlock_spool(u->writer);
     free(c);
 }
 
 void vgd_uplink_disconnected(vgd_uplink *u)
 {
-    vg_spool_requeue_inflight(u->spool);
-    u->gen++;
-    u->inflight = 0;
-    u->nonsample = 0;
+    vgd_writer_lock_spool(u->writer);
+    uplink__disconnected(u);
+    vgd_writer_unlock_spool(u->writer);
 }

@@ -7,8 +7,12 @@
  * vg_archive and hands it to the `send` callback, which publishes it at
  * QoS 1 and later reports the outcome with vgd_uplink_done:
  *
- *   - success (the PUBACK): the chunk's records are marked sent, durably
- *     (vg_spool_mark_sent).  Nothing is marked sent before its PUBACK;
+ *   - success (the PUBACK): the chunk's records are marked sent: the marks
+ *     are queued to the spool writer and committed with its next group
+ *     (vgd_writer_mark_sent; until then the spool's in-memory in-flight
+ *     cursor keeps them from going out again).  Nothing is marked sent
+ *     before its PUBACK; a crash before the group commit forgets the marks
+ *     and the records go out again after the restart (harmless: dedup);
  *   - failure, or vgd_uplink_disconnected: the spool's in-flight cursor is
  *     rewound (vg_spool_requeue_inflight) so every unsent record goes out
  *     again; at-least-once, the batch side dedups by (device, kind, seq).
@@ -22,9 +26,14 @@
  * stuck behind a throttled backlog.
  *
  * Costs: a chunk is one next_batch (O(k log n)), one encode O(bytes) and
- * one malloc for its completion context; a completion is one mark_sent
- * (O(k log n) + a commit).  Not thread-safe: the daemon calls every
- * function under its lock (completions arrive on Paho's thread).
+ * one malloc for its completion context; a completion is O(k) (the marks
+ * are copied to the writer; their UPDATEs ride on its next commit).
+ * Threads: every function takes the writer's spool lock, which guards the
+ * uplink's state as well as the spool, so the daemon pumps without its own
+ * lock (the receive thread keeps scoring meanwhile) while completions
+ * arrive on Paho's thread.  Lock order: daemon lock, spool lock, writer
+ * queue lock.  `send` is called with the spool lock held: it must only
+ * queue (the daemon sends after the pump returns).
  */
 #ifndef VGD_UPLINK_H
 #define VGD_UPLINK_H
@@ -34,6 +43,7 @@
 
 #include "metrics.h"
 #include "spool.h"
+#include "writer.h"
 
 typedef struct vgd_uplink vgd_uplink;
 
@@ -62,8 +72,11 @@ typedef struct vgd_uplink_opts {
     void *user; /* passed to send */
 } vgd_uplink_opts;
 
-/* Creates an uplink over `spool` (borrowed) counting into `m` (borrowed). */
-vgd_uplink *vgd_uplink_create(const vgd_uplink_opts *o, vg_spool *spool, vgd_metrics *m);
+/* Creates an uplink over `spool` (borrowed, used under `writer`'s spool
+ * lock; the writer also commits the sent marks) counting into `m`
+ * (borrowed). */
+vgd_uplink *vgd_uplink_create(const vgd_uplink_opts *o, vg_spool *spool, vgd_writer *writer,
+                              vgd_metrics *m);
 
 /* Frees the uplink and every outstanding completion context (call after
  * the MQTT client is destroyed, so no completion can arrive). */
@@ -83,6 +96,6 @@ void vgd_uplink_done(vgd_chunk *ctx, int ok);
 void vgd_uplink_disconnected(vgd_uplink *u);
 
 /* Chunks awaiting PUBACK in the current connection. */
-uint32_t vgd_uplink_inflight(const vgd_uplink *u);
+uint32_t vgd_uplink_inflight(vgd_uplink *u);
 
 #endif

@@ -31,6 +31,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
@@ -39,6 +40,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+
+#include <sqlite3.h>
 
 #include "agent_conf.h"
 #include "log.h"
@@ -50,10 +53,15 @@
 #include "trip.h"
 #include "uplink.h"
 #include "vg_error.h"
+#include "writer.h"
 
 #define MAIN_WAKE_US    10000   /* longest sleep of the main loop */
 #define MAIN_QUOTA_US   1000000 /* quota enforcement period */
 #define MAIN_STATUS_MAX 8192    /* encoded status */
+#ifndef MAIN_LOOKASIDE_SZ
+#define MAIN_LOOKASIDE_SZ 256 /* SQLite lookaside slot bytes */
+#define MAIN_LOOKASIDE_N  32  /* and slots */
+#endif
 
 static volatile sig_atomic_t sig_stop; /* SIGTERM / SIGINT seen */
 static volatile sig_atomic_t sig_hup;  /* SIGHUP seen */
@@ -71,23 +79,33 @@ struct outmsg {
 };
 
 struct daemon {
-    pthread_mutex_t lock;  /* guards everything below */
-    pthread_t main_thread; /* the thread that runs main__loop */
-    struct outmsg *out;    /* queued by the main thread */
-    size_t nout, out_cap;  /* entries used / allocated */
-    pthread_cond_t wake;   /* work for the main loop */
-    vgd_conf *conf;        /* settings (reloadable parts updated in place) */
-    int argc;              /* for SIGHUP reloads */
+    pthread_mutex_t lock;      /* guards everything below */
+    pthread_t main_thread;     /* the thread that runs main__loop */
+    struct outmsg *out;        /* queued by the main thread */
+    size_t nout, out_cap;      /* entries used / allocated */
+    struct outmsg *chunk_q;    /* archive chunks of one pump (main thread only, no lock) */
+    size_t nchunk, chunk_cap;  /* entries used / allocated */
+    pthread_mutex_t wake_lock; /* leaf lock of the main loop's wake-up */
+    pthread_cond_t wake;       /* work for the main loop */
+    int woken;                 /* a wake-up is pending (wake_lock) */
+    vgd_conf *conf;            /* settings (reloadable parts updated in place) */
+    int argc;                  /* for SIGHUP reloads */
     char **argv;
     vg_spool *spool;
+    vgd_writer *writer; /* owns the spool's writes; its own locks */
     vgd_model_mgr models;
     vgd_action action;
     vgd_metrics met;
     vgd_pipeline *pipe;
     vgd_uplink *up;
     vgd_link *link;
-    int just_connected; /* connected callback seen, main loop to greet */
-    int64_t next_tick;  /* monotonic deadlines, us */
+    int just_connected;       /* connected callback seen, main loop to greet */
+    int trimmed;              /* malloc_trim done after the first connect */
+    _Atomic int64_t ack_mark; /* committed mark to publish, -1 none (writer -> main) */
+    int64_t ack_published;    /* last mark published (main thread) */
+    uint64_t writer_errors;   /* writer's failed groups already counted */
+    uint8_t ack_buf[256];     /* samples ack encode buffer (main thread) */
+    int64_t next_tick;        /* monotonic deadlines, us */
     int64_t next_status;
     int64_t next_metrics;
     int64_t next_quota;
@@ -107,6 +125,33 @@ static void main__on_signal(int sig)
         sig_hup = 1;
     else
         sig_stop = 1;
+}
+
+/* Wakes the main loop (any thread, any lock held: wake_lock is a leaf). */
+static void main__wake(struct daemon *d)
+{
+    pthread_mutex_lock(&d->wake_lock);
+    d->woken = 1;
+    pthread_cond_signal(&d->wake);
+    pthread_mutex_unlock(&d->wake_lock);
+}
+
+/* Sleeps until woken or MAIN_WAKE_US have passed (main thread, no lock). */
+static void main__sleep(struct daemon *d)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_nsec += MAIN_WAKE_US * 1000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&d->wake_lock);
+    while (!d->woken && !sig_stop)
+        if (pthread_cond_timedwait(&d->wake, &d->wake_lock, &ts) == ETIMEDOUT)
+            break;
+    d->woken = 0;
+    pthread_mutex_unlock(&d->wake_lock);
 }
 
 /* ---- Paho handlers (Paho's thread) ------------------------------------- */
@@ -130,7 +175,8 @@ static void main__on_message(void *user, int which, const void *buf, size_t len)
         vgd_pipeline_reset(d->pipe, buf, len, now);
         d->next_status = 0;
     }
-    pthread_cond_signal(&d->wake);
+    if (which != VGD_IN_SAMPLES) /* a batch wakes it once committed (writer) */
+        main__wake(d);
     pthread_mutex_unlock(&d->lock);
 }
 
@@ -140,7 +186,7 @@ static void main__on_connected(void *user)
     pthread_mutex_lock(&d->lock);
     d->just_connected = 1;
     d->met.connects++;
-    pthread_cond_signal(&d->wake);
+    main__wake(d);
     pthread_mutex_unlock(&d->lock);
 }
 
@@ -157,23 +203,23 @@ static void main__on_chunk(void *user, vgd_chunk *c, int ok)
     struct daemon *d = user;
     pthread_mutex_lock(&d->lock);
     vgd_uplink_done(c, ok);
-    pthread_cond_signal(&d->wake);
+    main__wake(d);
     pthread_mutex_unlock(&d->lock);
 }
 
-/* Queues a message for main__flush (main thread, lock held). */
-static int main__queue(struct daemon *d, const char *suffix, const void *buf, size_t len,
-                       int retain, vgd_chunk *ctx)
+/* Appends a message to the queue q (n used, cap allocated). */
+static int main__enqueue(struct outmsg **q, size_t *n, size_t *cap, const char *suffix,
+                         const void *buf, size_t len, int retain, vgd_chunk *ctx)
 {
-    if (d->nout == d->out_cap) {
-        size_t cap = d->out_cap ? 2 * d->out_cap : 16;
-        struct outmsg *n = realloc(d->out, cap * sizeof(*n));
-        if (!n)
+    if (*n == *cap) {
+        size_t ncap = *cap ? 2 * *cap : 16;
+        struct outmsg *nq = realloc(*q, ncap * sizeof(*nq));
+        if (!nq)
             return VG_ENOMEM;
-        d->out = n;
-        d->out_cap = cap;
+        *q = nq;
+        *cap = ncap;
     }
-    struct outmsg *m = &d->out[d->nout];
+    struct outmsg *m = &(*q)[*n];
     if (!(m->buf = malloc(len ? len : 1)))
         return VG_ENOMEM;
     memcpy(m->buf, buf, len);
@@ -181,8 +227,15 @@ static int main__queue(struct daemon *d, const char *suffix, const void *buf, si
     m->len = len;
     m->retain = retain;
     m->ctx = ctx;
-    d->nout++;
+    (*n)++;
     return VG_OK;
+}
+
+/* Queues a message for main__flush (main thread, lock held). */
+static int main__queue(struct daemon *d, const char *suffix, const void *buf, size_t len,
+                       int retain, vgd_chunk *ctx)
+{
+    return main__enqueue(&d->out, &d->nout, &d->out_cap, suffix, buf, len, retain, ctx);
 }
 
 /* Sends what the main thread queued; called WITHOUT the lock. */
@@ -213,12 +266,70 @@ static int main__publish(void *user, const char *suffix, const void *buf, size_t
     return vgd_link_publish(d->link, suffix, buf, len, retain);
 }
 
+/* The uplink's send: only main__pump pumps (main thread, the uplink's
+ * spool lock held), so chunks are queued and sent after the pump. */
 static int main__send_chunk(void *user, const void *buf, size_t len, vgd_chunk *c)
 {
     struct daemon *d = user;
-    if (pthread_equal(pthread_self(), d->main_thread))
-        return main__queue(d, "archive", buf, len, 0, c);
-    return vgd_link_send_chunk(d->link, buf, len, c);
+    return main__enqueue(&d->chunk_q, &d->nchunk, &d->chunk_cap, "archive", buf, len, 0, c);
+}
+
+/* Forwards spooled records (main thread, WITHOUT the daemon lock: the
+ * receive thread keeps scoring while the uplink reads the spool). */
+static void main__pump(struct daemon *d)
+{
+    if (!vgd_link_connected(d->link))
+        return;
+    d->nchunk = 0;
+    vgd_uplink_pump(d->up, main__clock(CLOCK_MONOTONIC));
+    main__flush(d, d->chunk_q, d->nchunk);
+    d->nchunk = 0;
+}
+
+/* ---- spool writer callbacks (writer thread, no lock held) -------------- */
+
+/* Encodes the samples ack for `mark` into buf; returns its length, 0 when
+ * it does not fit. */
+static size_t main__ack(const struct daemon *d, uint64_t mark, uint8_t *buf, size_t cap)
+{
+    vg_samples_ack a = {.seq = mark, .t_us = main__clock(CLOCK_REALTIME)};
+    snprintf(a.device, sizeof a.device, "%.*s", VG_DEVICE_MAX, d->conf->device);
+    size_t len;
+    return vg_samples_ack_encode(&a, buf, cap, &len) == VG_OK ? len : 0;
+}
+
+/* The committed mark moved: hand it to the main loop, which publishes it.
+ * The writer must never call Paho: Paho's receive thread may be inside
+ * main__on_message waiting for room in the writer's queue while holding
+ * Paho's own lock (a deadlock until the keepalive timed out), and it must
+ * never wait for the daemon lock for the same reason. */
+static void main__on_committed(void *user, uint64_t mark)
+{
+    struct daemon *d = user;
+    atomic_store(&d->ack_mark, (int64_t)mark);
+    main__wake(d);
+}
+
+/* A group failed: logged here, counted by main__gauges (no daemon lock:
+ * see main__on_committed). */
+static void main__on_spool_failed(void *user, int rc, const char *msg, uint64_t lost)
+{
+    (void)user;
+    vgd_log(VGD_ERR,
+            "spool: %s (%" PRIu64 " records rolled back; sample batches among them "
+            "are not acknowledged and will be accepted again)",
+            msg[0] ? msg : vg_strerror(rc), lost);
+}
+
+/* Publishes the committed mark when it moved (main thread, no lock). */
+static void main__publish_ack(struct daemon *d)
+{
+    int64_t mark = atomic_load(&d->ack_mark);
+    if (mark < 0 || mark == d->ack_published || !vgd_link_connected(d->link))
+        return;
+    size_t len = main__ack(d, (uint64_t)mark, d->ack_buf, sizeof d->ack_buf);
+    if (len && vgd_link_publish(d->link, "samples/ack", d->ack_buf, len, 0) == VG_OK)
+        d->ack_published = mark;
 }
 
 /* ---- periodic work (main thread, under the lock) ----------------------- */
@@ -227,7 +338,21 @@ static int main__send_chunk(void *user, const void *buf, size_t len, vgd_chunk *
 static void main__gauges(struct daemon *d, int64_t now)
 {
     vg_spool_stats st;
-    if (vg_spool_get_stats(d->spool, &st) == VG_OK) {
+    vgd_writer_stats ws;
+    if (d->writer) { /* NULL only while stopping, after the writer's end */
+        vgd_writer_stats_get(d->writer, &ws);
+        d->met.spool_commits = ws.groups;
+        d->met.spool_errors += ws.errors - d->writer_errors;
+        d->writer_errors = ws.errors;
+        d->met.spool_gaps_dropped = ws.gaps_dropped;
+        d->met.spool_queue = ws.queued;
+        d->met.acked_seq = ws.mark;
+        vgd_writer_lock_spool(d->writer);
+    }
+    int rc = vg_spool_get_stats(d->spool, &st);
+    if (d->writer)
+        vgd_writer_unlock_spool(d->writer);
+    if (rc == VG_OK) {
         d->met.spool_bytes = st.db_bytes;
         d->met.backlog = st.backlog;
         d->met.backlog_bytes = st.backlog_bytes;
@@ -282,7 +407,11 @@ static void main__actions(struct daemon *d, int64_t mono)
 static void main__quota(struct daemon *d)
 {
     vg_spool_evicted ev = {0};
+    if (d->writer)
+        vgd_writer_lock_spool(d->writer);
     int rc = vg_spool_enforce_quota(d->spool, &ev);
+    if (d->writer)
+        vgd_writer_unlock_spool(d->writer);
     if (ev.lost_samples)
         vgd_log(VGD_WARN,
                 "spool quota: evicted %" PRIu64 " unsent sample batches (%" PRIu64
@@ -343,22 +472,28 @@ static void main__step(struct daemon *d)
     }
     if (d->just_connected) {
         d->just_connected = 0;
+        if (!d->trimmed) { /* start-up garbage (config parse, SQLite schema) back to the OS */
+            d->trimmed = 1;
+            malloc_trim(0);
+        }
         main__publish_status(d, 1, now);
         vgd_pipeline_on_connect(d->pipe);
+        vgd_writer_stats ws;
+        vgd_writer_stats_get(d->writer, &ws);
+        size_t len =
+            ws.mark >= 0 ? main__ack(d, (uint64_t)ws.mark, d->status, sizeof d->status) : 0;
+        if (len) /* a device waiting since before our restart learns the mark */
+            main__publish(d, "samples/ack", d->status, len, 0);
     }
     if (mono >= d->next_tick) {
         d->next_tick = mono + (int64_t)d->conf->tick_ms * 1000;
         vgd_pipeline_tick(d->pipe, now);
         main__actions(d, mono);
     }
-    if (vg_spool_flush_due(d->spool, now) != VG_OK)
-        d->met.spool_errors++;
     if (mono >= d->next_quota) {
         d->next_quota = mono + MAIN_QUOTA_US;
         main__quota(d);
     }
-    if (vgd_link_connected(d->link))
-        vgd_uplink_pump(d->up, mono);
     if (mono >= d->next_status && vgd_link_connected(d->link)) {
         d->next_status = mono + (int64_t)d->conf->status_ms * 1000;
         main__publish_status(d, 1, now);
@@ -375,10 +510,10 @@ static void main__loop(struct daemon *d)
 {
     struct outmsg *out = NULL;
     size_t cap = 0;
-    pthread_mutex_lock(&d->lock);
     while (!sig_stop) {
+        pthread_mutex_lock(&d->lock);
         main__step(d);
-        /* swap the queue out, send it and (re)connect unlocked */
+        /* swap the queue out, send it, pump and (re)connect unlocked */
         struct outmsg *q = d->out;
         size_t n = d->nout, qcap = d->out_cap;
         d->out = out;
@@ -386,20 +521,13 @@ static void main__loop(struct daemon *d)
         d->nout = 0;
         pthread_mutex_unlock(&d->lock);
         main__flush(d, q, n);
+        main__publish_ack(d);
+        main__pump(d);
         vgd_link_poll(d->link, main__clock(CLOCK_MONOTONIC));
         out = q;
         cap = qcap;
-        pthread_mutex_lock(&d->lock);
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += MAIN_WAKE_US * 1000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
-        pthread_cond_timedwait(&d->wake, &d->lock, &ts);
+        main__sleep(d);
     }
-    pthread_mutex_unlock(&d->lock);
     free(out);
 }
 
@@ -423,7 +551,10 @@ static int main__sync_init(struct daemon *d)
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    int rc = pthread_mutex_init(&d->lock, NULL) || pthread_cond_init(&d->wake, &ca);
+    int rc = pthread_mutex_init(&d->lock, NULL) || pthread_mutex_init(&d->wake_lock, NULL) ||
+             pthread_cond_init(&d->wake, &ca);
+    atomic_init(&d->ack_mark, -1);
+    d->ack_published = -1;
     pthread_condattr_destroy(&ca);
     return rc ? VG_ENOMEM : VG_OK;
 }
@@ -437,14 +568,25 @@ static int main__open(struct daemon *d)
         vgd_log(VGD_ERR, "cannot create %s: %s", c->data_dir, strerror(errno));
         return VG_EIO;
     }
+    /* the writer commits its groups itself: the spool never auto-commits
+     * sample batches */
     vg_spool_opts so = {.quota_bytes = c->quota_bytes,
-                        .commit_every = c->commit_every,
+                        .commit_every = UINT32_MAX,
                         .commit_ms = c->commit_ms,
                         .sync_full = c->sync_full};
     snprintf(path, sizeof path, "%s/spool.db", c->data_dir);
     int rc = vg_spool_open(path, &so, &d->spool, err, sizeof err);
     if (rc != VG_OK) {
         vgd_log(VGD_ERR, "%s", err);
+        return rc;
+    }
+    vgd_writer_opts wo = {.max_group = c->commit_every,
+                          .user = d,
+                          .committed = main__on_committed,
+                          .failed = main__on_spool_failed};
+    d->writer = vgd_writer_create(d->spool, &wo, &rc);
+    if (!d->writer) {
+        vgd_log(VGD_ERR, "cannot start the spool writer: %s", vg_strerror(rc));
         return rc;
     }
     rc = vgd_model_init(&d->models, c->device, c->data_dir, c->trust_key, err, sizeof err);
@@ -459,6 +601,7 @@ static int main__open(struct daemon *d)
                             .data_dir = c->data_dir,
                             .engine = &c->det.engine,
                             .spool = d->spool,
+                            .writer = d->writer,
                             .models = &d->models,
                             .action = &d->action,
                             .metrics = &d->met,
@@ -476,7 +619,7 @@ static int main__open(struct daemon *d)
                           .rate = c->uplink_rate,
                           .send = main__send_chunk,
                           .user = d};
-    d->up = vgd_uplink_create(&uo, d->spool, &d->met);
+    d->up = vgd_uplink_create(&uo, d->spool, d->writer, &d->met);
     return d->up ? VG_OK : VG_ENOMEM;
 }
 
@@ -508,6 +651,9 @@ static void main__close(struct daemon *d)
         vgd_link_destroy(d->link, 2000);
         d->link = NULL;
     }
+    if (vgd_writer_destroy(d->writer) != VG_OK)
+        vgd_log(VGD_ERR, "spool: the last group commit failed");
+    d->writer = NULL;
     vgd_action_result r = {0};
     while (vgd_action_poll(&d->action, main__clock(CLOCK_MONOTONIC), &r) > 0) {
         struct timespec ts = {0, 10000000};
@@ -520,6 +666,7 @@ static void main__close(struct daemon *d)
         vgd_metrics_write_file(&d->met, d->conf->device, d->conf->metrics_file);
     }
     vgd_uplink_destroy(d->up);
+    free(d->chunk_q);
     vgd_pipeline_destroy(d->pipe);
     vgd_model_free(&d->models);
     if (d->spool && vg_spool_close(d->spool) != VG_OK)
@@ -532,6 +679,10 @@ int main(int argc, char **argv)
     char err[512];
     int what, level;
     mallopt(M_ARENA_MAX, 1); /* one malloc arena (see the header) */
+    /* SQLite's per-connection lookaside: MAIN_LOOKASIDE_N slots of
+     * MAIN_LOOKASIDE_SZ bytes instead of 100 x 1200 (120 KiB, all of it
+     * touched when the connection opens; see the header) */
+    sqlite3_config(SQLITE_CONFIG_LOOKASIDE, MAIN_LOOKASIDE_SZ, MAIN_LOOKASIDE_N);
     d.conf = malloc(sizeof(*d.conf));
     d.main_thread = pthread_self();
     d.argc = argc;

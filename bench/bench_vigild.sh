@@ -10,13 +10,21 @@
 #   pair:   vigil-sim -> mosquitto -> vigil-bench-paho-pair (a plain Paho
 #           QoS 1 subscriber that only counts); time from the publisher's
 #           start to the subscriber's last message
-#   vigild: vigil-sim -> mosquitto -> vigild (decode, score, spool with the
-#           default commit_every 1, forward on ROOT/DEV/archive at QoS 1)
-#           -> mosquitto -> vigil-bench-paho-pair --archive (decodes the
+#   vigild: vigil-sim --device-ack -> mosquitto -> vigild (decode, score,
+#           spool through the group-committing spool writer, publish the
+#           committed mark on ROOT/DEV/samples/ack, forward on
+#           ROOT/DEV/archive at QoS 1) -> mosquitto ->
+#           vigil-bench-paho-pair --archive (decodes the
 #           chunks, counts distinct sample batches).  Two times: "accepted"
 #           (vigild's batches_in metric reaches the count; 10 ms polling)
 #           and "archived" (the archive subscriber has every batch: the
 #           data was carried end to end).  The ratio uses "archived".
+#           The simulator counts a batch acknowledged only when vigild's
+#           committed mark covers it (--device-ack) and ends with "all N
+#           batches acknowledged" (checked).
+# Both simulators use the same --inflight window (INFLIGHT, default 32).
+# DEVICE_ACK=0 runs the vigild side without --device-ack (for a vigild
+# binary from before the device-level acknowledgement, VIGILD=...).
 # Prints each run, the medians and the ratios, and the load average.
 set -euo pipefail
 B=$(cd "${1:?usage: $0 BUILD_DIR [RUNS] [ROWS]}" && pwd)
@@ -35,14 +43,27 @@ cleanup() {
     rm -rf "$T"
 }
 trap cleanup EXIT
-printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\n' \
+printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\nset_tcp_nodelay true\n' \
     "$PORT" >"$T/m.conf"
 mosquitto -c "$T/m.conf" >/dev/null 2>&1 &
 PIDS+=($!)
 sleep 0.5
 URI=tcp://127.0.0.1:$PORT
-sim() { "$B/firmware-sim/vigil-sim" --broker "$URI" --devices 1 --rate 1000 --duration $((ROWS / 1000)) \
-    --batch $BATCH --max-rate --quiet >/dev/null; }
+INFLIGHT=${INFLIGHT:-32}
+SIM=${SIM:-$B/firmware-sim/vigil-sim}
+# sim PREFIX [ARGS]: one load run as device PREFIX-0; fails unless every
+# batch was acknowledged.  Every run has its own device (and so its own
+# topics and vigild session): a persistent session of an earlier run must
+# not receive, queue or replay this run's batches.
+sim() {
+    local prefix=$1
+    shift
+    "$SIM" --broker "$URI" --prefix "$prefix" --devices 1 --rate 1000 --duration $((ROWS / 1000)) \
+        --batch $BATCH --max-rate --quiet --inflight "$INFLIGHT" "$@" >"$T/sim.out"
+    grep -q "all $NB batches acknowledged" "$T/sim.out"
+}
+ACK=()
+[ "${DEVICE_ACK:-1}" = 1 ] && ACK=(--device-ack)
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 # counter NAME TOPIC [ARGS]: starts the counting subscriber, waits for "ready"
@@ -57,10 +78,10 @@ counter() {
 t_last() { awk '/^msgs/ {print $10}' "$T/$1.out"; }
 
 pair_run() {
-    local t0
-    counter pair vigil/v1/sim-0/samples
+    local i=$1 t0
+    counter pair "vigil/v1/pair$i-0/samples"
     t0=$(now)
-    sim
+    sim "pair$i"
     wait $CPID
     echo "$NS / ($(t_last pair) - $t0)" | bc -l
 }
@@ -68,14 +89,14 @@ pair_run() {
 vigild_run() {
     local i=$1 t0 t1 pid
     rm -rf "$T/d$i"
-    counter arch vigil/v1/sim-0/archive --archive
-    "$VIGILD" --broker "$URI" --device sim-0 --data-dir "$T/d$i" \
+    counter arch "vigil/v1/vg$i-0/archive" --archive
+    "$VIGILD" --broker "$URI" --device "vg$i-0" --data-dir "$T/d$i" \
         --metrics-file "$T/m$i.prom" --config "$T/v.conf" 2>"$T/v$i.err" &
     pid=$!
-    while ! grep -q connected "$T/v$i.err"; do sleep 0.05; done
+    while ! grep -q connected "$T/v$i.err" 2>/dev/null; do sleep 0.05; done
     t0=$(now)
-    sim
-    while ! grep -q "vigild_batches_in_total{device=\"sim-0\"} $NB\$" "$T/m$i.prom" 2>/dev/null; do
+    sim "vg$i" "${ACK[@]}"
+    while ! grep -q "vigild_batches_in_total{device=\"vg$i-0\"} $NB\$" "$T/m$i.prom" 2>/dev/null; do
         sleep 0.01
     done
     t1=$(now)
@@ -88,7 +109,7 @@ vigild_run() {
 printf '[agent]\nmetrics_ms = 10\n' >"$T/v.conf"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $NB messages x 400 samples per run"
 for i in $(seq 1 "$RUNS"); do
-    p=$(pair_run)
+    p=$(pair_run "$i")
     read -r va vr < <(vigild_run "$i")
     printf 'run %d: paho pair %.0f samples/s | vigild accepted %.0f, archived %.0f samples/s\n' \
         "$i" "$p" "$va" "$vr"

@@ -40,14 +40,16 @@ typedef struct sim_config {
     int64_t start_us;          /* parsed, default SIM_DEFAULT_START_US */
     double restart_temp_c;     /* --restart-temp */
     /* pacing and publishing */
-    double speed;      /* --speed X; 0 = as fast as acks allow */
-    bool max_rate;     /* --max-rate: speed 0 and report rates */
-    uint32_t inflight; /* --inflight window per device */
-    double drain_s;    /* --drain seconds to wait for acks at the end */
-    double connect_s;  /* --connect-timeout seconds */
-    const char *dump;  /* --dump FILE */
-    bool dry_run;      /* --dry-run: no broker at all */
-    bool quiet;        /* --quiet: no per-event log lines */
+    double speed;         /* --speed X; 0 = as fast as acks allow */
+    bool max_rate;        /* --max-rate: speed 0 and report rates */
+    uint32_t inflight;    /* --inflight window per device */
+    bool device_ack;      /* --device-ack: keep batches until vigild's samples/ack covers them */
+    double ack_timeout_s; /* --ack-timeout: re-send a PUBACKed, uncovered batch after S s */
+    double drain_s;       /* --drain seconds to wait for acks at the end */
+    double connect_s;     /* --connect-timeout seconds */
+    const char *dump;     /* --dump FILE */
+    bool dry_run;         /* --dry-run: no broker at all */
+    bool quiet;           /* --quiet: no per-event log lines */
     /* replay */
     const char *replay; /* --replay FILE.csv */
     /* tools */

@@ -36,6 +36,7 @@ typedef struct sim_device {
     int64_t last_t_us;            /* time of the previous tick */
     uint64_t seq;                 /* sequence number of the next batch */
     uint64_t samples;             /* samples produced (published or not) */
+    struct sim_outbox *box;       /* its outbox (set before its connection opens), or NULL */
 } sim_device;
 
 /* Initialises device `index` named `name` with fault `kind` on `channel`

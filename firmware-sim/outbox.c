@@ -10,7 +10,17 @@
 #include "simtime.h"
 #include "vg_error.h"
 
-#define OUTBOX_WAIT_US 100000 /* re-check period while blocked */
+#define OUTBOX_WAIT_US     100000 /* re-check period while blocked */
+#define OUTBOX_ACK_SCAN_US 10000  /* device-ack timeout scan period */
+
+/* Slot s is acknowledged: count it and free it (lock held). */
+static void outbox__acked(sim_outbox *b, sim_slot *s)
+{
+    b->batches_ack++;
+    b->samples_ack += s->nsamples;
+    s->state = SIM_SLOT_FREE;
+    b->busy--;
+}
 
 /* Completion of a publication (Paho thread). */
 static void outbox__done(sim_pub *pub, int ok)
@@ -18,11 +28,11 @@ static void outbox__done(sim_pub *pub, int ok)
     sim_slot *s = (sim_slot *)pub;
     sim_outbox *b = s->box;
     pthread_mutex_lock(&b->sync->lock);
-    if (ok) {
-        b->batches_ack++;
-        b->samples_ack += s->nsamples;
-        s->state = SIM_SLOT_FREE;
-        b->busy--;
+    if (ok && b->device_ack && (b->mark < 0 || s->seq > (uint64_t)b->mark)) {
+        s->state = SIM_SLOT_PUBACKED;
+        s->puback_us = sim_mono_us();
+    } else if (ok) {
+        outbox__acked(b, s);
     } else {
         b->failures++;
         s->state = SIM_SLOT_RETRY;
@@ -37,6 +47,7 @@ int sim_outbox_init(sim_outbox *b, sim_conn *conn, sim_sync *sync, const char *t
                     uint32_t nslot, size_t slot_cap)
 {
     memset(b, 0, sizeof *b);
+    b->mark = -1;
     if (strlen(topic) >= SIM_TOPIC_MAX || nslot == 0 || slot_cap == 0)
         return VG_EINVAL;
     strcpy(b->topic, topic);
@@ -120,13 +131,73 @@ static sim_slot *outbox__take_retry(sim_outbox *b)
     return found;
 }
 
+/* Device-ack mode: turns PUBACKed slots not covered for ack_timeout while
+ * the mark has not moved for ack_timeout either (all of them after a
+ * reconnect) back into RETRY slots; the order is irrelevant (vigild
+ * accepts a lost batch in any order, see agent/writer.h). */
+static void outbox__ack_timeouts(sim_outbox *b)
+{
+    int64_t now = sim_mono_us();
+    if (now - b->ack_scan_us < OUTBOX_ACK_SCAN_US)
+        return; /* called every tick: scan the slots 100 times a second at most */
+    b->ack_scan_us = now;
+    uint64_t connects = sim_conn_connects(b->conn);
+    pthread_mutex_lock(&b->sync->lock);
+    bool reconnected = connects != b->connects;
+    /* a mark that moved within the timeout means vigild is alive and
+     * working through its queue in order: nothing to re-send yet */
+    bool stalled = now - b->mark_us >= b->ack_timeout_us;
+    b->connects = connects;
+    for (uint32_t i = 0; i < b->nslot; i++) {
+        sim_slot *s = &b->slot[i];
+        if (s->state == SIM_SLOT_PUBACKED &&
+            (reconnected || (stalled && now - s->puback_us >= b->ack_timeout_us))) {
+            s->state = SIM_SLOT_RETRY;
+            b->nretry++;
+            b->ack_resends++;
+        }
+    }
+    pthread_mutex_unlock(&b->sync->lock);
+}
+
 /* See outbox.h.  Each failed slot is resent at most once per call. */
 void sim_outbox_retry(sim_outbox *b)
 {
     uint32_t budget = b->nslot;
     sim_slot *s;
+    if (b->device_ack)
+        outbox__ack_timeouts(b);
     while (budget-- > 0 && (s = outbox__take_retry(b)) != NULL)
         outbox__transmit(b, s);
+}
+
+/* See outbox.h. */
+void sim_outbox_device_ack(sim_outbox *b, int64_t timeout_us)
+{
+    b->device_ack = true;
+    b->ack_timeout_us = timeout_us;
+    b->connects = sim_conn_connects(b->conn);
+}
+
+/* See outbox.h. */
+void sim_outbox_covered(sim_outbox *b, uint64_t mark)
+{
+    pthread_mutex_lock(&b->sync->lock);
+    if (b->mark < 0 || mark > (uint64_t)b->mark) {
+        b->mark = (int64_t)mark;
+        b->mark_us = sim_mono_us();
+    }
+    for (uint32_t i = 0; i < b->nslot; i++) {
+        sim_slot *s = &b->slot[i];
+        if (s->state == SIM_SLOT_RETRY && b->device_ack && s->seq <= mark) {
+            b->nretry--; /* not with Paho: free it instead of re-sending */
+            outbox__acked(b, s);
+        } else if (s->state == SIM_SLOT_PUBACKED && s->seq <= mark) {
+            outbox__acked(b, s);
+        }
+    }
+    pthread_cond_broadcast(&b->sync->cond);
+    pthread_mutex_unlock(&b->sync->lock);
 }
 
 /* Finds a FREE slot and marks it FILLING; lock held.  NULL when none. */

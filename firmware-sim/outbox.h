@@ -14,6 +14,18 @@
  * session) and queues new ones while disconnected, so across a broker
  * restart the counters end with published == acknowledged.
  *
+ * Device-level acknowledgement (sim_outbox_device_ack, --device-ack): a
+ * PUBACK only says the broker has the batch, and vigild's Paho PUBACKs
+ * before vigild has stored anything.  In this mode a PUBACKed slot stays
+ * busy (SIM_SLOT_PUBACKED) until vigild's committed mark
+ * (ROOT/DEV/samples/ack, sim_outbox_covered) reaches its seq; only then is
+ * it counted acknowledged and freed.  A PUBACKed slot not covered after
+ * ack_timeout while the mark has not moved for ack_timeout either (vigild
+ * restarted and lost it, or holds the mark below it because it lost an
+ * older one), or when the connection was re-established meanwhile, is
+ * sent again (same bytes, same seq: vigild accepts it when it lost it,
+ * refuses it as a duplicate when it has it).
+ *
  * Cost: acquire/send/retry are O(nslot) scans at worst, under the shared
  * lock; memory is nslot * slot_cap bytes allocated by sim_outbox_init().
  */
@@ -32,7 +44,13 @@
 
 #define SIM_TOPIC_MAX 256
 
-enum sim_slot_state { SIM_SLOT_FREE = 0, SIM_SLOT_FILLING, SIM_SLOT_INFLIGHT, SIM_SLOT_RETRY };
+enum sim_slot_state {
+    SIM_SLOT_FREE = 0,
+    SIM_SLOT_FILLING,
+    SIM_SLOT_INFLIGHT,
+    SIM_SLOT_RETRY,
+    SIM_SLOT_PUBACKED /* device-ack mode: broker has it, vigild's mark not yet */
+};
 
 struct sim_outbox;
 
@@ -45,6 +63,7 @@ typedef struct sim_slot {
     uint64_t seq;           /* batch sequence number (for logs) */
     uint32_t nsamples;      /* samples in the batch */
     int state;              /* enum sim_slot_state, under the sync lock */
+    int64_t puback_us;      /* device-ack mode: when its PUBACK came (monotonic) */
 } sim_slot;
 
 /* A device's publishing state. */
@@ -63,8 +82,16 @@ typedef struct sim_outbox {
     uint64_t samples_pub; /* samples in them */
     uint64_t batches_ack; /* batches acknowledged (PUBACK) */
     uint64_t samples_ack; /* samples in them */
-    uint64_t resends;     /* sends after a failure */
+    uint64_t resends;     /* sends after a failure (or an ack timeout) */
     uint64_t failures;    /* failures reported or refusals */
+    /* device-ack mode (sim_outbox_device_ack): */
+    bool device_ack;        /* slots wait for the committed mark */
+    int64_t ack_timeout_us; /* re-send a PUBACKed slot not covered after this */
+    int64_t mark;           /* highest committed mark received, -1 none */
+    int64_t mark_us;        /* when it last moved (monotonic) */
+    uint64_t ack_resends;   /* of resends: for a missing device ack */
+    uint64_t connects;      /* connection count seen at the last retry */
+    int64_t ack_scan_us;    /* last timeout scan (simulation thread only) */
 } sim_outbox;
 
 /* Sets up an outbox of nslot slots of slot_cap bytes publishing to topic
@@ -98,7 +125,16 @@ void sim_outbox_release(sim_outbox *b, sim_slot *s);
 /* Resends every slot whose publication failed.  Cheap when none did. */
 void sim_outbox_retry(sim_outbox *b);
 
-/* Slots still waiting for their PUBACK. */
+/* Slots still waiting for their PUBACK (device-ack mode: for the mark). */
 uint32_t sim_outbox_pending(sim_outbox *b);
+
+/* Switches the outbox to device-level acknowledgement (before the first
+ * send): slots are freed by sim_outbox_covered, and PUBACKed slots still
+ * uncovered after timeout_us are re-sent by sim_outbox_retry. */
+void sim_outbox_device_ack(sim_outbox *b, int64_t timeout_us);
+
+/* vigild's committed mark: frees every PUBACKed slot with seq <= mark and
+ * counts it acknowledged (Paho thread; takes the sync lock). */
+void sim_outbox_covered(sim_outbox *b, uint64_t mark);
 
 #endif

@@ -29,6 +29,7 @@
 #include "simtime.h"
 #include "summary.h"
 #include "vg_error.h"
+#include "vg_msg.h"
 
 #define RUN_CLOSE_TIMEOUT_MS 2000
 
@@ -53,16 +54,32 @@ typedef struct run_fleet {
     uint64_t ticks;         /* ticks run */
 } run_fleet;
 
-/* MQTT message handler of device d: queue shutdown/reset commands. */
+/* True when topic[0..tl) ends with the literal suffix. */
+#define RUN_ENDS(topic, tl, suffix)                                                                \
+    ((tl) >= sizeof(suffix) - 1 &&                                                                 \
+     memcmp((topic) + (tl) - (sizeof(suffix) - 1), suffix, sizeof(suffix) - 1) == 0)
+
+/* vigild's committed mark for device d (--device-ack). */
+static void run__on_ack(sim_device *d, const void *payload, size_t len)
+{
+    vg_samples_ack a;
+    if (d->box && vg_samples_ack_decode(payload, len, &a) == VG_OK &&
+        strcmp(a.device, d->name) == 0)
+        sim_outbox_covered(d->box, a.seq);
+}
+
+/* MQTT message handler of device d: queue shutdown/reset commands, take
+ * vigild's samples acks. */
 static void run__on_command(void *ctx, const char *topic, size_t tl, const void *payload,
                             size_t len)
 {
     sim_device *d = ctx;
-    static const char sd[] = "/cmd/shutdown", rs[] = "/cmd/reset";
-    if (tl >= sizeof sd - 1 && memcmp(topic + tl - (sizeof sd - 1), sd, sizeof sd - 1) == 0)
+    if (RUN_ENDS(topic, tl, "/cmd/shutdown"))
         sim_mailbox_post(&d->mailbox, SIM_CMD_SHUTDOWN, payload, len);
-    else if (tl >= sizeof rs - 1 && memcmp(topic + tl - (sizeof rs - 1), rs, sizeof rs - 1) == 0)
+    else if (RUN_ENDS(topic, tl, "/cmd/reset"))
         sim_mailbox_post(&d->mailbox, SIM_CMD_RESET, payload, len);
+    else if (RUN_ENDS(topic, tl, "/samples/ack"))
+        run__on_ack(d, payload, len);
 }
 
 /* Builds the name of device i into buf. */
@@ -100,24 +117,34 @@ static int run__connect_one(run_fleet *r, uint32_t i)
 {
     const sim_config *cfg = r->cfg;
     sim_device *d = &r->dev[i];
-    char id[VG_DEVICE_MAX + 16], sd[SIM_TOPIC_MAX], rs[SIM_TOPIC_MAX], tp[SIM_TOPIC_MAX];
+    char id[VG_DEVICE_MAX + 16], sd[SIM_TOPIC_MAX], rs[SIM_TOPIC_MAX], tp[SIM_TOPIC_MAX],
+        ak[SIM_TOPIC_MAX];
     snprintf(id, sizeof id, "vigil-sim-%s", d->name);
     snprintf(sd, sizeof sd, "%s/%s/cmd/shutdown", cfg->root, d->name);
     snprintf(rs, sizeof rs, "%s/%s/cmd/reset", cfg->root, d->name);
     snprintf(tp, sizeof tp, "%s/%s/samples", cfg->root, d->name);
+    snprintf(ak, sizeof ak, "%s/%s/samples/ack", cfg->root, d->name);
     sim_conn_opts o = {.uri = cfg->broker,
                        .client_id = id,
                        .max_inflight = cfg->inflight,
-                       .subs = {sd, rs},
-                       .nsub = 2,
+                       .subs = {sd, rs, ak},
+                       .nsub = cfg->device_ack ? 3 : 2,
                        .on_msg = run__on_command,
                        .msg_ctx = d,
                        .sync = &r->sync,
                        .auth = cfg->auth,
                        .default_user = d->name};
-    int rc = sim_conn_open(&r->conn[i], &o);
-    if (rc == VG_OK)
-        rc = sim_outbox_init(&r->box[i], r->conn[i], &r->sync, tp, cfg->inflight, r->buf_cap);
+    /* the outbox exists before the connection can deliver an ack to it */
+    int rc = sim_outbox_init(&r->box[i], NULL, &r->sync, tp, cfg->inflight, r->buf_cap);
+    if (rc == VG_OK) {
+        d->box = &r->box[i];
+        rc = sim_conn_open(&r->conn[i], &o);
+    }
+    if (rc == VG_OK) {
+        r->box[i].conn = r->conn[i];
+        if (cfg->device_ack)
+            sim_outbox_device_ack(&r->box[i], (int64_t)(cfg->ack_timeout_s * 1e6));
+    }
     return rc;
 }
 

@@ -72,6 +72,10 @@ static const sim_opt sim__options[] = {
     OPT("max-rate", OPT_FLAG, max_rate, NULL,
         "benchmark: publish as fast as the in-flight\nwindow allows and report the rates"),
     OPT("inflight", OPT_U32, inflight, "W", "unacknowledged batches per device (default 32)"),
+    OPT("device-ack", OPT_FLAG, device_ack, NULL,
+        "a batch is acknowledged when vigild's\nROOT/DEV/samples/ack covers it (not at PUBACK)"),
+    OPT("ack-timeout", OPT_DBL, ack_timeout_s, "S",
+        "--device-ack: re-send PUBACKed batches\nstill not covered after S s (default 2)"),
     OPT("drain", OPT_DBL, drain_s, "S", "at the end wait up to S s for PUBACKs (default 30)"),
     OPT("connect-timeout", OPT_DBL, connect_s, "S", "give up connecting after S s (default 10)"),
     OPT("root", OPT_STR, root, "TOPIC", "topic root (default vigil/v1)"),
@@ -192,6 +196,7 @@ static void sim__defaults(sim_config *c)
     c->restart_temp_c = 60.0;
     c->speed = 1.0;
     c->inflight = 32;
+    c->ack_timeout_s = 2.0;
     c->drain_s = 30.0;
     c->connect_s = 10.0;
 }

@@ -167,6 +167,19 @@ typedef struct vg_status {
 int vg_status_encode(const vg_status *s, uint8_t *buf, size_t cap, size_t *len);
 int vg_status_decode(const uint8_t *buf, size_t len, vg_status *out);
 
+/* ---- samples ack: vigil/v1/<dev>/samples/ack (vigild -> device, QoS 1) ----
+ * The device-level acknowledgement: every samples batch of the device with
+ * seq <= `seq` that vigild accepted is committed to its spool.  Encoded by
+ * vg_msg_status.c (same family of small vigild -> subscriber messages). */
+typedef struct vg_samples_ack {
+    char device[VG_DEVICE_MAX + 1];
+    uint64_t seq; /* the committed mark */
+    int64_t t_us; /* when vigild committed it */
+} vg_samples_ack;
+
+int vg_samples_ack_encode(const vg_samples_ack *a, uint8_t *buf, size_t cap, size_t *len);
+int vg_samples_ack_decode(const uint8_t *buf, size_t len, vg_samples_ack *out);
+
 /* ---- archive chunk: vigil/v1/<dev>/archive -------------------------------
  * Spooled records forwarded upstream.  Each item carries the raw payload as
  * received (a samples batch) or as produced (alert, shutdown, model ack). */

@@ -2,7 +2,10 @@
 # vigild is SIGKILLed twice while samples flow and its uplink is throttled
 # (a backlog in the spool); each restart resumes from the spool: the spool
 # opens intact, the sequence check continues, and once the throttle is
-# lifted every batch the simulator published reaches the archive.
+# lifted every batch the simulator published reaches the archive.  The
+# simulator counts a batch acknowledged only when vigild's committed mark
+# covers it (--device-ack), re-sending what a kill lost before its group
+# commit.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/../tools/vigild_test_lib.sh"
 vg_watchdog 90
@@ -17,7 +20,7 @@ vg_bg arch mosquitto_sub -p "$VG_BROKER_PORT" -h 127.0.0.1 -q 1 -c -i arch-test 
 sleep 0.3
 vgd_start d sim-0 --config "$VG_TMP/slow.conf"
 vg_bg sim "$VG_SIM" --broker "$VG_BROKER_URI" --devices 1 --rate 20 --duration 16 --speed 1 \
-    --start "$(date +%s)" --quiet
+    --start "$(date +%s)" --quiet --device-ack
 SIM=$VG_LAST_PID
 for round in 1 2; do
     sleep 4

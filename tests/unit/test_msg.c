@@ -1055,6 +1055,43 @@ static void test_status(void)
     check_framing("status", dec_status, buf, len);
 }
 
+/* ---- samples ack ---- */
+
+static int dec_samples_ack(const uint8_t *b, size_t n)
+{
+    vg_samples_ack a;
+    return vg_samples_ack_decode(b, n, &a);
+}
+
+static int enc_samples_ack(const void *o, uint8_t *b, size_t cap, size_t *len)
+{
+    return vg_samples_ack_encode(o, b, cap, len);
+}
+
+static const tpair samples_ack_pairs[] = {
+    PV,
+    PT(1, C_DEV, "edge-01"),
+    PU(2, 41),
+    PI(3, 1700000000000001),
+};
+#define NSACK (sizeof samples_ack_pairs / sizeof *samples_ack_pairs)
+
+static void test_samples_ack(void)
+{
+    vg_samples_ack a = {.device = "edge-01", .seq = 41, .t_us = 1700000000000001}, d;
+    uint8_t buf[256];
+    size_t len;
+    CU_ASSERT_EQUAL_FATAL(vg_samples_ack_encode(&a, buf, sizeof buf, &len), VG_OK);
+    check_bytes("samples ack", samples_ack_pairs, NSACK, buf, len);
+    CU_ASSERT_EQUAL_FATAL(vg_samples_ack_decode(buf, len, &d), VG_OK);
+    CU_ASSERT_STRING_EQUAL(d.device, "edge-01");
+    CU_ASSERT_EQUAL(d.seq, 41);
+    CU_ASSERT_EQUAL(d.t_us, 1700000000000001);
+    check_caps("samples ack", enc_samples_ack, &a, len);
+    check_generic("samples ack", dec_samples_ack, samples_ack_pairs, NSACK);
+    check_framing("samples ack", dec_samples_ack, buf, len);
+}
+
 /* Builds a counters map of n entries named c<i>, or with a twist. */
 static void tb_counters(tb *b, uint32_t n, const char *first, bool neg)
 {
@@ -1993,6 +2030,7 @@ int init_msg_tests(void)
         !CU_add_test(s, "shutdown", test_shutdown) ||
         !CU_add_test(s, "shutdown samples", test_shutdown_samples) ||
         !CU_add_test(s, "status", test_status) ||
+        !CU_add_test(s, "samples ack", test_samples_ack) ||
         !CU_add_test(s, "status counters", test_status_counters) ||
         !CU_add_test(s, "archive", test_archive) ||
         !CU_add_test(s, "archive items", test_archive_items) ||

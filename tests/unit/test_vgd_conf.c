@@ -28,7 +28,7 @@ static void test_defaults_match_code(void)
                                            : 4;
         CU_ASSERT_EQUAL(memcmp((char *)&got + k->offset, (char *)&ref + k->offset, n), 0);
     }
-    CU_ASSERT_EQUAL(ref.commit_every, 1);
+    CU_ASSERT_EQUAL(ref.commit_every, 256);
     CU_ASSERT_STRING_EQUAL(ref.root, "vigil/v1");
 }
 

@@ -1,0 +1,551 @@
+/*
+ * writer.c - group-committing spool writer and the committed mark (see
+ * writer.h).
+ *
+ * The queue is a FIFO list of malloc'd records (header + payload); the
+ * writer swaps the whole list out under the queue lock and works on it
+ * under the spool lock alone, so appends never wait for SQLite (only for
+ * room in the queue).  Within a group, records go in in queue order: the
+ * order the pipeline accepted them.  The spool is opened by vigild with
+ * commit_every = UINT32_MAX, so within a group only alert / trip / model
+ * records commit early (they commit at once, taking the samples before
+ * them); everything else is committed by the group's one commit.  The
+ * writer keeps the seqs of the sample batches of the open transaction to
+ * know, after each commit or failure, which ones are stored and which were
+ * lost.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "writer.h"
+#include "vg_error.h"
+
+#define WRITER_DEF_GROUP 256
+#define WRITER_DEF_BYTES (8u << 20)
+#define WRITER_DEF_GAP   30000
+#define WRITER_WAKE_US   500000 /* expiry check period when idle */
+#define WRITER_HOLE_SPAN 100000 /* seqs searched for holes at start */
+
+/* One queued record. */
+struct wrec {
+    struct wrec *next;
+    int kind;
+    uint64_t seq, model_version;
+    int64_t rx_us;
+    size_t len;
+    uint8_t payload[];
+};
+
+/* A range of sample seqs skipped by the device, accepted when they come. */
+struct wgap {
+    uint64_t lo, hi; /* inclusive */
+    int64_t since;   /* monotonic us when opened */
+};
+
+/* A growable array of seqs. */
+struct wseqs {
+    uint64_t *v;
+    size_t n, cap;
+};
+
+struct vgd_writer {
+    vgd_writer_opts o;
+    vg_spool *spool;
+    pthread_t thread;
+    int started;
+    pthread_mutex_t spool_lock; /* the spool */
+    pthread_mutex_t q;          /* everything below */
+    pthread_cond_t work;        /* writer: something queued, or stop */
+    pthread_cond_t done;        /* appenders / flushers: a group ended */
+    struct wrec *head, **tail;  /* queue */
+    size_t qbytes, qn;          /* queued payload bytes, records */
+    vg_spool_item *marks;       /* queued sent-marks */
+    size_t nmark, mark_cap;
+    uint64_t enq_gen, done_gen; /* groups taken / finished (flush) */
+    int stop;
+    int last_rc;          /* status of the last failed group, for flush */
+    int64_t last;         /* highest accepted sample seq, -1 none */
+    int64_t committed_hi; /* highest committed sample seq, -1 none */
+    int64_t mark;         /* published mark, -1 none */
+    struct wgap gap[VGD_WRITER_GAPS];
+    uint32_t ngap;
+    vgd_writer_stats st;
+};
+
+static int64_t writer__mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int writer__push(struct wseqs *s, uint64_t v)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        uint64_t *n = realloc(s->v, cap * sizeof *n);
+        if (!n)
+            return VG_ENOMEM;
+        s->v = n;
+        s->cap = cap;
+    }
+    s->v[s->n++] = v;
+    return VG_OK;
+}
+
+/* ---- gaps (queue lock held) -------------------------------------------- */
+
+/* Index of the gap holding seq, or -1. */
+static int writer__gap_find(const vgd_writer *w, uint64_t seq)
+{
+    for (uint32_t i = 0; i < w->ngap; i++)
+        if (seq >= w->gap[i].lo && seq <= w->gap[i].hi)
+            return (int)i;
+    return -1;
+}
+
+static void writer__gap_drop(vgd_writer *w, uint32_t i)
+{
+    w->gap[i] = w->gap[--w->ngap];
+}
+
+/* Opens gap [lo, hi]; when full, gives up the lowest one (counted). */
+static void writer__gap_open(vgd_writer *w, uint64_t lo, uint64_t hi)
+{
+    if (w->ngap == VGD_WRITER_GAPS) {
+        uint32_t low = 0;
+        for (uint32_t i = 1; i < w->ngap; i++)
+            if (w->gap[i].lo < w->gap[low].lo)
+                low = i;
+        writer__gap_drop(w, low);
+        w->st.gaps_dropped++;
+    }
+    w->gap[w->ngap++] = (struct wgap){lo, hi, writer__mono()};
+}
+
+/* Removes seq from its gap (splitting it when inside). */
+static void writer__gap_close(vgd_writer *w, uint64_t seq)
+{
+    int i = writer__gap_find(w, seq);
+    if (i < 0)
+        return;
+    struct wgap *g = &w->gap[i];
+    if (g->lo == g->hi)
+        writer__gap_drop(w, (uint32_t)i);
+    else if (seq == g->lo)
+        g->lo++;
+    else if (seq == g->hi)
+        g->hi--;
+    else {
+        struct wgap right = {seq + 1, g->hi, g->since};
+        g->hi = seq - 1;
+        if (w->ngap < VGD_WRITER_GAPS)
+            w->gap[w->ngap++] = right;
+        else
+            w->st.gaps_dropped++;
+    }
+}
+
+/* Drops the gaps older than gap_ms. */
+static void writer__gap_expire(vgd_writer *w, int64_t now)
+{
+    for (uint32_t i = 0; i < w->ngap;) {
+        if (now - w->gap[i].since >= (int64_t)w->o.gap_ms * 1000) {
+            writer__gap_drop(w, i);
+            w->st.gaps_dropped++;
+        } else {
+            i++;
+        }
+    }
+}
+
+/* The mark: committed_hi, held below the lowest gap. */
+static int64_t writer__mark(const vgd_writer *w)
+{
+    int64_t m = w->committed_hi;
+    for (uint32_t i = 0; i < w->ngap; i++)
+        if ((int64_t)w->gap[i].lo - 1 < m)
+            m = (int64_t)w->gap[i].lo - 1;
+    return m;
+}
+
+/* ---- the writer thread ------------------------------------------------- */
+
+/* What one group did to the sample seqs. */
+struct wgroup {
+    struct wseqs txn;  /* appended in the open transaction */
+    struct wseqs done; /* committed (or already stored) */
+    struct wseqs lost; /* rolled back */
+    uint64_t records, lost_records, marks;
+    int rc; /* first failure */
+    char msg[VG_SPOOL_ERR_MAX];
+};
+
+/* The open transaction's samples are committed (ok) or rolled back. */
+static void writer__settle(vgd_writer *w, struct wgroup *g, int ok, int rc)
+{
+    struct wseqs *to = ok ? &g->done : &g->lost;
+    for (size_t i = 0; i < g->txn.n; i++)
+        writer__push(to, g->txn.v[i]);
+    g->txn.n = 0;
+    if (!ok) {
+        if (g->rc == VG_OK) {
+            g->rc = rc;
+            memcpy(g->msg, vg_spool_errmsg(w->spool), sizeof g->msg);
+            g->msg[sizeof g->msg - 1] = 0;
+        }
+        vg_spool_commit(w->spool); /* consumes the rolled-back report */
+    }
+}
+
+/* Appends one record inside the group. */
+static void writer__one(vgd_writer *w, struct wgroup *g, const struct wrec *r)
+{
+    int rc =
+        vg_spool_append(w->spool, r->kind, r->seq, r->model_version, r->rx_us, r->payload, r->len);
+    int samples = r->kind == VG_ARCH_SAMPLES;
+    if (rc == VG_EDUP) {
+        if (samples)
+            writer__push(&g->done, r->seq);
+        return;
+    }
+    if (rc == VG_OK) {
+        g->records++;
+        if (samples)
+            writer__push(&g->txn, r->seq);
+        else
+            writer__settle(w, g, 1, VG_OK); /* it committed at once */
+        return;
+    }
+    if (samples)
+        writer__push(&g->txn, r->seq);
+    g->lost_records++;
+    writer__settle(w, g, 0, rc);
+}
+
+/* Applies what a group did to the seq state; returns 1 when the mark moved
+ * (new value in *mark). */
+static int writer__account(vgd_writer *w, const struct wgroup *g, int64_t *mark)
+{
+    for (size_t i = 0; i < g->done.n; i++) {
+        if (w->ngap)
+            writer__gap_close(w, g->done.v[i]);
+        if ((int64_t)g->done.v[i] > w->committed_hi)
+            w->committed_hi = (int64_t)g->done.v[i];
+    }
+    for (size_t i = 0; i < g->lost.n; i++)
+        writer__gap_open(w, g->lost.v[i], g->lost.v[i]);
+    writer__gap_expire(w, writer__mono());
+    if (g->rc == VG_OK && g->records + g->marks) {
+        w->st.groups++;
+    } else if (g->rc != VG_OK) {
+        w->st.errors++;
+        w->last_rc = g->rc;
+    }
+    w->st.records += g->records;
+    w->st.marks += g->marks;
+    int64_t m = writer__mark(w);
+    if (m == w->mark)
+        return 0;
+    w->mark = *mark = m;
+    return 1;
+}
+
+/* Runs one group: marks, records, commit; then the accounting. */
+static void writer__group(vgd_writer *w, struct wrec *list, vg_spool_item *marks, size_t nmark,
+                          struct wgroup *g)
+{
+    g->txn.n = g->done.n = g->lost.n = 0;
+    g->records = g->lost_records = g->marks = 0;
+    g->rc = VG_OK;
+    pthread_mutex_lock(&w->spool_lock);
+    int rc = vg_spool_mark_sent_deferred(w->spool, marks, nmark);
+    if (rc == VG_OK)
+        g->marks = nmark;
+    else
+        writer__settle(w, g, 0, rc);
+    for (const struct wrec *r = list; r; r = r->next)
+        writer__one(w, g, r);
+    rc = vg_spool_commit(w->spool);
+    if (rc != VG_OK)
+        g->marks = 0;
+    writer__settle(w, g, rc == VG_OK, rc);
+    pthread_mutex_unlock(&w->spool_lock);
+}
+
+/* Takes up to max_group queued records (queue lock held). */
+static struct wrec *writer__take(vgd_writer *w)
+{
+    struct wrec *head = w->head, **pp = &w->head;
+    uint32_t n = 0;
+    while (*pp && n < w->o.max_group) {
+        w->qbytes -= (*pp)->len;
+        w->qn--;
+        pp = &(*pp)->next;
+        n++;
+    }
+    w->head = *pp;
+    *pp = NULL;
+    if (!w->head)
+        w->tail = &w->head;
+    return head;
+}
+
+static void writer__free_list(struct wrec *r)
+{
+    while (r) {
+        struct wrec *n = r->next;
+        free(r);
+        r = n;
+    }
+}
+
+/* Waits for work (queue lock held); 0 when stopping with nothing left. */
+static int writer__wait(vgd_writer *w)
+{
+    while (!w->head && !w->nmark && !w->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += WRITER_WAKE_US * 1000L;
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        if (pthread_cond_timedwait(&w->work, &w->q, &ts) == ETIMEDOUT && w->ngap)
+            return 1; /* expire gaps */
+    }
+    return w->head || w->nmark || !w->stop;
+}
+
+static void *writer__main(void *arg)
+{
+    vgd_writer *w = arg;
+    struct wgroup g = {0};
+    vg_spool_item *marks = NULL;
+    size_t mark_cap = 0;
+    pthread_mutex_lock(&w->q);
+    while (writer__wait(w)) {
+        struct wrec *list = writer__take(w);
+        vg_spool_item *m = w->marks;
+        size_t nmark = w->nmark, cap = w->mark_cap;
+        w->marks = marks; /* swap the mark arrays */
+        w->mark_cap = mark_cap;
+        w->nmark = 0;
+        uint64_t gen = ++w->enq_gen;
+        pthread_cond_broadcast(&w->done); /* room in the queue */
+        pthread_mutex_unlock(&w->q);
+        writer__group(w, list, m, nmark, &g);
+        writer__free_list(list);
+        marks = m;
+        mark_cap = cap;
+        int64_t mark = 0;
+        pthread_mutex_lock(&w->q);
+        int moved = writer__account(w, &g, &mark);
+        w->done_gen = gen;
+        pthread_cond_broadcast(&w->done);
+        pthread_mutex_unlock(&w->q);
+        if (g.rc != VG_OK && w->o.failed)
+            w->o.failed(w->o.user, g.rc, g.msg, g.lost_records);
+        if (moved && mark >= 0 && w->o.committed)
+            w->o.committed(w->o.user, (uint64_t)mark);
+        pthread_mutex_lock(&w->q);
+    }
+    pthread_mutex_unlock(&w->q);
+    free(marks);
+    free(g.txn.v);
+    free(g.done.v);
+    free(g.lost.v);
+    return NULL;
+}
+
+/* ---- public ------------------------------------------------------------ */
+
+/* Re-opens, with a fresh gap_ms, the gaps a previous run left among the
+ * stored sample seqs (the batches it lost before their commit, while newer
+ * ones were committed): a restart must not forget them, or the mark would
+ * cover batches that are in no spool.  Looks at the last
+ * WRITER_HOLE_SPAN seqs only (older holes are from quota eviction). */
+static int writer__restore_gaps(vgd_writer *w)
+{
+    uint64_t lo[VGD_WRITER_GAPS], hi[VGD_WRITER_GAPS];
+    size_t n = 0;
+    uint64_t from = w->last > WRITER_HOLE_SPAN ? (uint64_t)(w->last - WRITER_HOLE_SPAN) : 0;
+    int rc =
+        w->last < 0 ? VG_OK : vg_spool_sample_holes(w->spool, from, lo, hi, VGD_WRITER_GAPS, &n);
+    for (size_t i = n; i-- > 0;)
+        writer__gap_open(w, lo[i], hi[i]);
+    return rc;
+}
+
+static int writer__sync_init(vgd_writer *w)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int bad = pthread_mutex_init(&w->q, NULL) || pthread_mutex_init(&w->spool_lock, NULL) ||
+              pthread_cond_init(&w->work, &ca) || pthread_cond_init(&w->done, &ca);
+    pthread_condattr_destroy(&ca);
+    return bad ? VG_ENOMEM : VG_OK;
+}
+
+vgd_writer *vgd_writer_create(vg_spool *spool, const vgd_writer_opts *o, int *rc)
+{
+    vgd_writer *w = calloc(1, sizeof *w);
+    if (!w) {
+        *rc = VG_ENOMEM;
+        return NULL;
+    }
+    w->o = *o;
+    if (!w->o.max_group)
+        w->o.max_group = WRITER_DEF_GROUP;
+    if (!w->o.queue_bytes)
+        w->o.queue_bytes = WRITER_DEF_BYTES;
+    if (!w->o.gap_ms)
+        w->o.gap_ms = WRITER_DEF_GAP;
+    w->spool = spool;
+    w->tail = &w->head;
+    int64_t last = -1;
+    *rc = vg_spool_last_seq(spool, VG_ARCH_SAMPLES, &last);
+    w->last = w->committed_hi = last;
+    if (*rc == VG_OK)
+        *rc = writer__restore_gaps(w);
+    w->mark = writer__mark(w);
+    if (*rc == VG_OK)
+        *rc = writer__sync_init(w);
+    if (*rc == VG_OK)
+        *rc = pthread_create(&w->thread, NULL, writer__main, w) == 0 ? VG_OK : VG_ENOMEM;
+    if (*rc != VG_OK) {
+        free(w);
+        return NULL;
+    }
+    w->started = 1;
+    return w;
+}
+
+int vgd_writer_destroy(vgd_writer *w)
+{
+    if (!w)
+        return VG_OK;
+    pthread_mutex_lock(&w->q);
+    w->stop = 1;
+    pthread_cond_signal(&w->work);
+    pthread_mutex_unlock(&w->q);
+    pthread_join(w->thread, NULL);
+    int rc = w->last_rc;
+    writer__free_list(w->head);
+    free(w->marks);
+    pthread_mutex_destroy(&w->q);
+    pthread_mutex_destroy(&w->spool_lock);
+    pthread_cond_destroy(&w->work);
+    pthread_cond_destroy(&w->done);
+    free(w);
+    return rc;
+}
+
+int vgd_writer_seq_check(vgd_writer *w, uint64_t seq)
+{
+    if (seq > INT64_MAX)
+        return VG_EINVAL;
+    pthread_mutex_lock(&w->q);
+    int rc = VG_OK;
+    if ((int64_t)seq <= w->last && writer__gap_find(w, seq) < 0)
+        rc = (int64_t)seq == w->last ? VG_EDUP : VG_EORDER;
+    pthread_mutex_unlock(&w->q);
+    return rc;
+}
+
+/* A sample batch seq is accepted: open the gap it skipped (queue lock). */
+static void writer__accept(vgd_writer *w, uint64_t seq)
+{
+    if ((int64_t)seq <= w->last)
+        return; /* a gap being filled: closed when committed */
+    if ((int64_t)seq > w->last + 1)
+        writer__gap_open(w, (uint64_t)(w->last + 1), seq - 1);
+    w->last = (int64_t)seq;
+}
+
+int vgd_writer_append(vgd_writer *w, int kind, uint64_t seq, uint64_t model_version, int64_t rx_us,
+                      const void *payload, size_t len)
+{
+    if (kind < 0 || kind >= VG_SPOOL_NKIND || seq > INT64_MAX)
+        return VG_EINVAL;
+    struct wrec *r = malloc(sizeof *r + (len ? len : 1));
+    if (!r)
+        return VG_ENOMEM;
+    *r = (struct wrec){NULL, kind, seq, model_version, rx_us, len};
+    if (len)
+        memcpy(r->payload, payload, len);
+    pthread_mutex_lock(&w->q);
+    while (w->qbytes > w->o.queue_bytes && !w->stop)
+        pthread_cond_wait(&w->done, &w->q);
+    if (kind == VG_ARCH_SAMPLES)
+        writer__accept(w, seq);
+    *w->tail = r;
+    w->tail = &r->next;
+    w->qbytes += len;
+    w->qn++;
+    pthread_cond_signal(&w->work);
+    pthread_mutex_unlock(&w->q);
+    return VG_OK;
+}
+
+int vgd_writer_mark_sent(vgd_writer *w, const vg_spool_item *items, size_t n)
+{
+    pthread_mutex_lock(&w->q);
+    if (w->nmark + n > w->mark_cap) {
+        size_t cap = w->mark_cap ? w->mark_cap : 256;
+        while (cap < w->nmark + n)
+            cap *= 2;
+        vg_spool_item *m = realloc(w->marks, cap * sizeof *m);
+        if (!m) {
+            pthread_mutex_unlock(&w->q);
+            return VG_ENOMEM;
+        }
+        w->marks = m;
+        w->mark_cap = cap;
+    }
+    for (size_t i = 0; i < n; i++) {
+        w->marks[w->nmark] = items[i];
+        w->marks[w->nmark++].payload = NULL;
+    }
+    pthread_cond_signal(&w->work);
+    pthread_mutex_unlock(&w->q);
+    return VG_OK;
+}
+
+int vgd_writer_flush(vgd_writer *w)
+{
+    pthread_mutex_lock(&w->q);
+    uint64_t want = w->enq_gen + (w->head || w->nmark ? 1 : 0);
+    uint64_t err0 = w->st.errors;
+    pthread_cond_signal(&w->work);
+    while (w->done_gen < want || w->head || w->nmark) {
+        if (w->done_gen >= want)
+            want = w->enq_gen + 1; /* more than one group was queued */
+        pthread_cond_wait(&w->done, &w->q);
+    }
+    int rc = w->st.errors != err0 ? w->last_rc : VG_OK;
+    pthread_mutex_unlock(&w->q);
+    return rc;
+}
+
+void vgd_writer_lock_spool(vgd_writer *w)
+{
+    pthread_mutex_lock(&w->spool_lock);
+}
+
+void vgd_writer_unlock_spool(vgd_writer *w)
+{
+    pthread_mutex_unlock(&w->spool_lock);
+}
+
+void vgd_writer_stats_get(vgd_writer *w, vgd_writer_stats *st)
+{
+    pthread_mutex_lock(&w->q);
+    *st = w->st;
+    st->queued = w->qn;
+    st->queued_bytes = w->qbytes;
+    st->mark = w->mark;
+    pthread_mutex_unlock(&w->q);
+}
