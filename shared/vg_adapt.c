@@ -16,6 +16,7 @@
 #define ADAPT_SHIFT_Z      5.0
 #define ADAPT_CLIP_Z       4.0
 #define ADAPT_MAX_RATIO    4.0
+#define ADAPT_SEASON_US    (2 * 86400000000LL) /* history before the seasonal component scores */
 #define ADAPT_LEVEL_N      2   /* samples beyond threshold that move the slow level */
 #define ADAPT_LEVEL_AGE    512 /* scored samples before the level component is */
 #define ADAPT_REFRESH      8   /* samples between 1/sd refreshes (power of 2) */
@@ -29,6 +30,8 @@ void vg_adapt_params_init(vg_adapt_params *p)
     p->a_cal = 0.002;
     p->a_fast = 0.03;
     p->a_slow = 0.005;
+    p->a_prof = 0.1;
+    p->a_season = 0.05;
     p->z_cal = 4.0;
     p->warmup = 64;
     p->shift_n = 3;
@@ -109,6 +112,8 @@ static void adapt__warm(vg_adapt *a, const vg_adapt_params *p, double x)
         a->m[0] = 0.5, a->v[0] = 0.1;
         a->m[1] = -0.1, a->v[1] = 0.25;
         a->m[2] = 0.2, a->v[2] = 0.02;
+        a->m[3] = 0.5, a->v[3] = 0.25;
+        a->vss = 1.0;
         for (int k = 0; k < ADAPT_NCOMP; k++)
             a->isd[k] = 1.0 / sqrt(a->v[k]);
     }
@@ -148,9 +153,37 @@ static void adapt__level_move(vg_adapt *a, const vg_adapt_params *p, double c2)
     a->lover = 0;
 }
 
-double vg_adapt_step(vg_adapt *a, const vg_adapt_params *p, double x)
+/* The seasonal component: a daily profile of x - slow in ADAPT_NBUCKET
+ * time-of-day buckets (from the timestamp), learnt per visit; its residual
+ * e = x - slow - profile is squared into a short EWMA, whose ln is
+ * calibrated.  A cycle that halves its period or vanishes leaves residuals
+ * of the cycle's size where the profile expected the old shape.  Scored
+ * only after two days of history (ADAPT_SEASON_US; the profile is learnt
+ * fast, at gain 0.3, until then), and after it has fired the profile is
+ * learnt anew the same way: the alarm is a pulse, the new pattern normal. */
+static double adapt__season(vg_adapt *a, const vg_adapt_params *p, int64_t t_us, double xc)
+{
+    int64_t age = t_us - a->t0;
+    unsigned b =
+        (unsigned)(int64_t)((double)t_us * (ADAPT_NBUCKET / 86400e6)) & (ADAPT_NBUCKET - 1);
+    double dev = xc - a->slow, e = dev - a->prof[b];
+    double g = age < ADAPT_SEASON_US ? 0.3 : p->a_prof;
+    a->prof[b] += (float)(g * e);
+    double ez = e * a->isig, ez2 = ez * ez;
+    a->vss += p->a_season * ((ez2 < 64.0 ? ez2 : 64.0) - a->vss);
+    double c = adapt__calibrate(a, p, 3, adapt__ln(a->vss + 1e-4), 0);
+    if (age < ADAPT_SEASON_US)
+        return 0;
+    if (c >= p->z_cal) /* said once; the new daily pattern is learnt anew */
+        a->t0 = t_us;
+    return c;
+}
+
+double vg_adapt_step(vg_adapt *a, const vg_adapt_params *p, int64_t t_us, double x)
 {
     if (a->n < p->warmup) {
+        if (a->n == 0)
+            a->t0 = t_us;
         adapt__warm(a, p, x);
         return 0.0;
     }
@@ -173,6 +206,7 @@ double vg_adapt_step(vg_adapt *a, const vg_adapt_params *p, double x)
         a->age++;
         c2 = 0;
     }
+    double c3 = adapt__season(a, p, t_us, xc);
     a->tick = (uint8_t)((a->tick + 1) & (ADAPT_REFRESH - 1));
     adapt__learn(a, p, x, r);
     adapt__level_move(a, p, c2);
@@ -181,6 +215,10 @@ double vg_adapt_step(vg_adapt *a, const vg_adapt_params *p, double x)
     if (c2 > c) {
         c = c2;
         a->which = 2;
+    }
+    if (c3 > c) {
+        c = c3;
+        a->which = 3;
     }
     double ratio = c / p->z_cal;
     return ratio < 0 ? 0 : ratio > ADAPT_MAX_RATIO ? ADAPT_MAX_RATIO : ratio;

@@ -25,7 +25,15 @@
  *              lasts), only after 512 scored samples (its calibrator needs
  *              them), and after two samples over its threshold the slow
  *              EWMA jumps to the fast one: the alarm is a pulse at the
- *              change, then the new level is normal.
+ *              change, then the new level is normal;
+ *              (4) ln of a short EWMA (rate 0.05) of the squared seasonal
+ *              residual in sigmas: a daily profile of x - slow in 32
+ *              time-of-day buckets of 45 minutes (from the timestamp; gain
+ *              0.1 per visit, 0.3 while learning) predicts the day's
+ *              shape, so a cycle that runs faster or vanishes at the same
+ *              level and spread is seen.  Scored after two days of
+ *              history; after it fires the profile is learnt anew the same
+ *              way (a pulse, then the new pattern is normal).
  *   calibration  each component's value s is standardised against its own
  *              long-run distribution (EWMA mean m and variance v of s,
  *              updated with s clipped to m + 6 sd): c = (s - m) / sd.  The
@@ -35,18 +43,20 @@
  *              Gaussian reading of c, ratio 1 is a one-sided tail
  *              probability Q(z_cal).
  *
- * Cost: O(1) per sample - about 310 instructions, 107 cycles (measured
- * alone, 1,000 channels, on the 2.25 GHz EPYC test machine); no libm log
- * (a cubic polynomial ln, vg_adapt.c), two divisions, and a 1/sqrt per
- * calibrator every 8 samples, none on the sample-to-sample dependency
- * chain; state 160 bytes per channel, no allocation.
+ * Cost: O(1) per sample - about 410 instructions, 145 cycles (measured
+ * alone, 1,000 channels, on the 2.25 GHz EPYC test machine; the seasonal
+ * component is 39 of them); no libm log (a cubic polynomial ln,
+ * vg_adapt.c), two divisions, and a 1/sqrt per calibrator every 8 samples,
+ * none on the sample-to-sample dependency chain; state 328 bytes per
+ * channel (128 of them the daily profile), no allocation.
  */
 #ifndef VG_ADAPT_H
 #define VG_ADAPT_H
 
 #include <stdint.h>
 
-#define ADAPT_NCOMP 3 /* components: |z|, variance, level */
+#define ADAPT_NCOMP   4  /* components: |z|, variance, level, season */
+#define ADAPT_NBUCKET 32 /* daily profile buckets of 45 min (power of 2) */
 
 /* Parameters (fleet-wide defaults; see vg_adapt_params_init). */
 typedef struct vg_adapt_params {
@@ -57,6 +67,8 @@ typedef struct vg_adapt_params {
     double a_cal;     /* rate of the calibration EWMAs (0.002) */
     double a_fast;    /* rate of the fast level EWMA (0.03) */
     double a_slow;    /* rate of the slow level EWMA (0.005) */
+    double a_prof;    /* daily profile learning rate per bucket visit (0.1) */
+    double a_season;  /* rate of the seasonal residual EWMA (0.05) */
     double z_cal;     /* calibrated deviation at which the ratio is 1 */
     uint32_t warmup;  /* samples before anything is scored (64) */
     uint32_t shift_n; /* consecutive > 5 sigma residuals that restart (3) */
@@ -72,6 +84,9 @@ typedef struct vg_adapt {
     double isig;                           /* 1 / sigma */
     double vs;                             /* short EWMA of clipped z^2 */
     double fast, slow;                     /* fast and slow EWMAs of x (level component) */
+    double vss;                            /* short EWMA of the squared seasonal residual */
+    int64_t t0;                            /* start of the daily profile's (re)learning */
+    float prof[ADAPT_NBUCKET];             /* daily profile of x - slow */
     double c2_prev;                        /* previous calibrated level deviation */
     double m[ADAPT_NCOMP], v[ADAPT_NCOMP]; /* calibration mean and variance */
     uint32_t n;                            /* samples seen */
@@ -79,8 +94,8 @@ typedef struct vg_adapt {
     uint32_t lover;                        /* consecutive samples with the level component over */
     uint32_t age;                          /* scored samples, up to 512 (level component on) */
     double isd[ADAPT_NCOMP];               /* 1 / sqrt(v), refreshed lazily (vg_adapt.c) */
-    uint8_t which; /* component of the last nonzero ratio: 0 |z|, 1 var, 2 level */
-    uint8_t tick;  /* samples since the 1/sd refresh, mod 8 */
+    uint8_t which;                         /* winning component: 0 |z|, 1 var, 2 level, 3 season */
+    uint8_t tick;                          /* samples since the 1/sd refresh, mod 8 */
 } vg_adapt;
 
 /* Resets *a to "no sample seen". */
@@ -88,6 +103,6 @@ void vg_adapt_init(vg_adapt *a);
 
 /* Scores finite sample x and learns from it; returns the calibrated ratio
  * in [0, 4] (0 during warm-up), and sets a->which.  O(1). */
-double vg_adapt_step(vg_adapt *a, const vg_adapt_params *p, double x);
+double vg_adapt_step(vg_adapt *a, const vg_adapt_params *p, int64_t t_us, double x);
 
 #endif

@@ -2,7 +2,7 @@
  * vg_detect.c - per-channel detectors and decisions (see vg_detect.h).
  *
  * The per-sample path, vg_detect_sample(), is branch-light arithmetic on a
- * ~340-byte state (160 of them the adaptive detector's) plus one look at
+ * ~500-byte state (328 of them the adaptive detector's) plus one look at
  * the window when the warm-up reference is due for a refresh.  Thresholds
  * are turned into reciprocals once, at compile time of the parameters, and
  * the rate detector's 1e6/dt is cached per sampling interval, so the hot
@@ -303,7 +303,8 @@ static void detect__consider(struct detect__max *m, double r, int det)
 }
 
 /* Detector reported for each adaptive component (vg_adapt.which). */
-static const uint8_t detect__adapt_det[ADAPT_NCOMP] = {VG_DET_ZSCORE, VG_DET_CUSUM, VG_DET_EWMA};
+static const uint8_t detect__adapt_det[ADAPT_NCOMP] = {VG_DET_ZSCORE, VG_DET_CUSUM, VG_DET_EWMA,
+                                                       VG_DET_CUSUM};
 
 void vg_detect_sample(vg_detect *s, const vg_params *p, const vg_window *w, double *scratch,
                       int64_t t_us, double x, vg_verdict *out)
@@ -328,7 +329,7 @@ void vg_detect_sample(vg_detect *s, const vg_params *p, const vg_window *w, doub
         detect__consider(&m, r[2], VG_DET_CUSUM);
     }
     if (p->adapt) {
-        double ra = vg_adapt_step(&s->ad, &p->ap, x);
+        double ra = vg_adapt_step(&s->ad, &p->ap, t_us, x);
         detect__consider(&m, ra, detect__adapt_det[s->ad.which]);
     }
     s->last_t = t_us;

@@ -18,10 +18,11 @@
  *             and 1.4826*MAD.
  *   adapt     the adaptive, self-calibrated detector of vg_adapt.h (on by
  *             default, with or without a model): Holt baseline, |z|,
- *             variance-change and level-change components, each
- *             standardised against the channel's own history; reported as
- *             VG_DET_ZSCORE (|z|), VG_DET_CUSUM (variance) or VG_DET_EWMA
- *             (level).  Its ratio is capped at 4 (score 0.94).
+ *             variance-change, level-change and daily-pattern components,
+ *             each standardised against the channel's own history;
+ *             reported as VG_DET_ZSCORE (|z|), VG_DET_CUSUM (variance or
+ *             daily pattern) or VG_DET_EWMA (level).  Its ratio is capped
+ *             at 4 (score 0.94).  It needs the sample's timestamp.
  *   ewma      EWMA of x outside loc +- L*sigma*sqrt(lambda/(2-lambda)).
  *   cusum     two-sided CUSUM of (x - loc)/scale with allowance k, over h.
  *             EWMA and CUSUM measure drift from a *fitted* baseline, so they
@@ -115,7 +116,7 @@ typedef struct vg_params {
 void vg_params_compile(vg_params *p, const vg_defaults *d, const vg_envelope *env,
                        const vg_chan_model *m, uint64_t model_version);
 
-/* Running state of one channel's detectors (336 bytes, 160 of them vg_adapt). */
+/* Running state of one channel's detectors (504 bytes, 328 of them vg_adapt). */
 typedef struct vg_detect {
     uint64_t hist;      /* limit-violation bits of the last 64 samples */
     uint32_t viol;      /* set bits of hist within the debounce window */

@@ -7,10 +7,24 @@
 #include <math.h>
 #include <string.h>
 
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
 #include <CUnit/CUnit.h>
 
 #include "test_util.h"
 #include "vg_adapt.h"
+
+static int64_t t_now; /* time of the next sample: one a minute */
+
+/* One sample at t_now, then the clock advances a minute. */
+static double step(vg_adapt *a, const vg_adapt_params *p, double x)
+{
+    double r = vg_adapt_step(a, p, t_now, x);
+    t_now += 60000000;
+    return r;
+}
 
 /* Runs n samples mu + sd * N(0,1); returns how many scored >= 1. */
 static int run_noise(vg_adapt *a, const vg_adapt_params *p, uint64_t *rng, int n, double mu,
@@ -18,7 +32,7 @@ static int run_noise(vg_adapt *a, const vg_adapt_params *p, uint64_t *rng, int n
 {
     int over = 0;
     for (int i = 0; i < n; i++)
-        over += vg_adapt_step(a, p, mu + sd * vg_test_normal(rng)) >= 1.0;
+        over += step(a, p, mu + sd * vg_test_normal(rng)) >= 1.0;
     return over;
 }
 
@@ -46,7 +60,7 @@ static void test_level_shift_pulse(void)
     run_noise(&a, &p, &rng, 3000, 10, 1);
     int first = -1, last = -1, which = -1;
     for (int i = 0; i < 600; i++) {
-        double r = vg_adapt_step(&a, &p, 12.5 + vg_test_normal(&rng));
+        double r = step(&a, &p, 12.5 + vg_test_normal(&rng));
         if (r >= 1.0 && first < 0)
             first = i, which = a.which;
         if (r >= 1.0)
@@ -77,12 +91,45 @@ static void test_cheap_log_calibration(void)
     CU_ASSERT_TRUE(a.m[2] > 0.0 && a.m[2] < 0.2);
 }
 
+static void test_seasonal_period_change(void)
+{
+    /* Five-minute samples of a daily cycle 5 sigma high: quiet once the
+     * daily profile is learnt; when the cycle runs twice as fast at the
+     * same level and spread, the seasonal component (which = 3) fires
+     * within hours, once, and the new pattern is then learnt. */
+    vg_adapt_params p;
+    vg_adapt_params_init(&p);
+    vg_adapt a;
+    vg_adapt_init(&a);
+    uint64_t rng = 24;
+    int64_t t = 0;
+    int quiet_over = 0;
+    for (int i = 0; i < 288 * 8; i++, t += 300000000) {
+        double x = 50 + 5 * sin(2 * M_PI * i / 288.0) + vg_test_normal(&rng);
+        double r = vg_adapt_step(&a, &p, t, x);
+        quiet_over += i >= 288 * 3 && r >= 1.0;
+    }
+    CU_ASSERT_TRUE(quiet_over <= 3);
+    int first = -1, which = -1, season_hits = 0;
+    for (int i = 0; i < 288 * 2; i++, t += 300000000) {
+        double x = 50 + 5 * sin(2 * M_PI * i / 144.0) + vg_test_normal(&rng);
+        double r = vg_adapt_step(&a, &p, t, x);
+        if (r >= 1.0 && first < 0)
+            first = i, which = a.which;
+        season_hits += r >= 1.0 && a.which == 3;
+    }
+    CU_ASSERT_TRUE(first >= 0 && first < 72); /* within six hours */
+    CU_ASSERT_EQUAL(which, 3);
+    CU_ASSERT_TRUE(season_hits >= 1 && season_hits <= 3);
+}
+
 int init_adapt_tests(void)
 {
     CU_pSuite s = CU_add_suite("adapt", NULL, NULL);
     if (!s || !CU_add_test(s, "quiet on noise", test_quiet_on_noise) ||
         !CU_add_test(s, "level shift is a pulse", test_level_shift_pulse) ||
-        !CU_add_test(s, "cheap log keeps calibration", test_cheap_log_calibration))
+        !CU_add_test(s, "cheap log keeps calibration", test_cheap_log_calibration) ||
+        !CU_add_test(s, "seasonal: period change", test_seasonal_period_change))
         return CU_get_error();
     return 0;
 }
