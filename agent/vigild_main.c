@@ -57,6 +57,7 @@
 
 #define MAIN_WAKE_US    10000   /* longest sleep of the main loop */
 #define MAIN_QUOTA_US   1000000 /* quota enforcement period */
+#define MAIN_STATS_US   50000   /* spool statistics refresh period */
 #define MAIN_STATUS_MAX 8192    /* encoded status */
 #ifndef MAIN_LOOKASIDE_SZ
 #define MAIN_LOOKASIDE_SZ 256 /* SQLite lookaside slot bytes */
@@ -108,7 +109,10 @@ struct daemon {
     int64_t next_tick;        /* monotonic deadlines, us */
     int64_t next_status;
     int64_t next_metrics;
-    int64_t next_quota;
+    int64_t next_quota;              /* main thread only (main__spool_work) */
+    int64_t next_spool_st;           /* main thread only (main__spool_work) */
+    vg_spool_stats spool_st;         /* last spool statistics (daemon lock) */
+    int spool_st_ok;                 /* spool_st is filled */
     uint8_t status[MAIN_STATUS_MAX]; /* status encode buffer */
 };
 
@@ -334,10 +338,30 @@ static void main__publish_ack(struct daemon *d)
 
 /* ---- periodic work (main thread, under the lock) ----------------------- */
 
-/* Refreshes the metrics' gauges from the spool and the pipeline. */
-static void main__gauges(struct daemon *d, int64_t now)
+/* Reads the spool's statistics into d->spool_st (main thread, WITHOUT
+ * the daemon lock: the spool lock may be held by the writer for a commit,
+ * and the receive thread must not wait behind us meanwhile); then stores
+ * them under the daemon lock for main__gauges. */
+static void main__spool_stats(struct daemon *d)
 {
     vg_spool_stats st;
+    if (d->writer)
+        vgd_writer_lock_spool(d->writer);
+    int rc = vg_spool_get_stats(d->spool, &st);
+    if (d->writer)
+        vgd_writer_unlock_spool(d->writer);
+    pthread_mutex_lock(&d->lock);
+    if (rc == VG_OK) {
+        d->spool_st = st;
+        d->spool_st_ok = 1;
+    }
+    pthread_mutex_unlock(&d->lock);
+}
+
+/* Refreshes the metrics' gauges from the last spool statistics, the
+ * writer and the pipeline (daemon lock held; no spool lock taken). */
+static void main__gauges(struct daemon *d, int64_t now)
+{
     vgd_writer_stats ws;
     if (d->writer) { /* NULL only while stopping, after the writer's end */
         vgd_writer_stats_get(d->writer, &ws);
@@ -347,18 +371,15 @@ static void main__gauges(struct daemon *d, int64_t now)
         d->met.spool_gaps_dropped = ws.gaps_dropped;
         d->met.spool_queue = ws.queued;
         d->met.acked_seq = ws.mark;
-        vgd_writer_lock_spool(d->writer);
     }
-    int rc = vg_spool_get_stats(d->spool, &st);
-    if (d->writer)
-        vgd_writer_unlock_spool(d->writer);
-    if (rc == VG_OK) {
-        d->met.spool_bytes = st.db_bytes;
-        d->met.backlog = st.backlog;
-        d->met.backlog_bytes = st.backlog_bytes;
-        d->met.evicted_lost = st.evicted.lost_samples;
+    const vg_spool_stats *st = &d->spool_st;
+    if (d->spool_st_ok) {
+        d->met.spool_bytes = st->db_bytes;
+        d->met.backlog = st->backlog;
+        d->met.backlog_bytes = st->backlog_bytes;
+        d->met.evicted_lost = st->evicted.lost_samples;
         d->met.uplink_lag_s =
-            st.oldest_unsent_rx == INT64_MAX ? 0.0 : (double)(now - st.oldest_unsent_rx) * 1e-6;
+            st->oldest_unsent_rx == INT64_MAX ? 0.0 : (double)(now - st->oldest_unsent_rx) * 1e-6;
         if (d->met.uplink_lag_s < 0)
             d->met.uplink_lag_s = 0;
     }
@@ -419,6 +440,22 @@ static void main__quota(struct daemon *d)
                 ev.lost_samples, ev.lost_bytes);
     if (rc != VG_OK && rc != VG_ENOSPC)
         vgd_log(VGD_ERR, "spool quota: %s", vg_spool_errmsg(d->spool));
+}
+
+/* The main loop's spool work, WITHOUT the daemon lock (the spool lock
+ * can be held by the writer for a whole group commit): the quota every
+ * MAIN_QUOTA_US, the statistics for the gauges every MAIN_STATS_US. */
+static void main__spool_work(struct daemon *d)
+{
+    int64_t mono = main__clock(CLOCK_MONOTONIC);
+    if (mono >= d->next_quota) {
+        d->next_quota = mono + MAIN_QUOTA_US;
+        main__quota(d);
+    }
+    if (mono >= d->next_spool_st) {
+        d->next_spool_st = mono + MAIN_STATS_US;
+        main__spool_stats(d);
+    }
 }
 
 /* Applies the reloadable settings of a fresh config (SIGHUP). */
@@ -490,10 +527,6 @@ static void main__step(struct daemon *d)
         vgd_pipeline_tick(d->pipe, now);
         main__actions(d, mono);
     }
-    if (mono >= d->next_quota) {
-        d->next_quota = mono + MAIN_QUOTA_US;
-        main__quota(d);
-    }
     if (mono >= d->next_status && vgd_link_connected(d->link)) {
         d->next_status = mono + (int64_t)d->conf->status_ms * 1000;
         main__publish_status(d, 1, now);
@@ -523,6 +556,7 @@ static void main__loop(struct daemon *d)
         main__flush(d, q, n);
         main__publish_ack(d);
         main__pump(d);
+        main__spool_work(d);
         vgd_link_poll(d->link, main__clock(CLOCK_MONOTONIC));
         out = q;
         cap = qcap;
@@ -662,6 +696,7 @@ static void main__close(struct daemon *d)
     if (d->spool)
         main__quota(d);
     if (d->conf->metrics_file[0] && d->pipe) {
+        main__spool_stats(d);
         main__gauges(d, main__clock(CLOCK_REALTIME));
         vgd_metrics_write_file(&d->met, d->conf->device, d->conf->metrics_file);
     }
