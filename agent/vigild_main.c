@@ -2,21 +2,32 @@
  * vigild_main.c - the edge daemon: command line, signals and the main loop
  * around the pipeline, spool, uplink and MQTT link.
  *
- * Threads and the one lock.  Paho calls messageArrived, connected, lost and
- * the archive completions on its own thread, one at a time.  Every handler
- * and every main-loop step takes `d.lock`, so the engine, the spool and the
- * uplink are only ever used by one thread at a time; a model swap therefore
- * happens between two batches, never inside one.  A batch is scored,
- * acted upon and appended to the spool (committed per [spool]
- * commit_every) before messageArrived returns.
+ * Threads and locks.  Paho calls messageArrived, connected, lost and the
+ * archive completions on its own thread, one at a time.  Every handler
+ * and the main loop's pipeline step take `d.lock`, so the engine and the
+ * pipeline are only ever used by one thread at a time; a model swap
+ * therefore happens between two batches, never inside one.  A batch is
+ * scored, acted upon and handed to the spool writer (agent/writer.h: its
+ * own thread, group commits, the committed mark) before messageArrived
+ * returns.  The spool and the uplink are guarded by the writer's spool
+ * lock, which the main loop takes WITHOUT d.lock (uplink pump, quota,
+ * statistics), so the receive thread never waits behind a group commit.
+ * Lock order: d.lock, spool lock, writer queue lock; wake_lock is a leaf.
+ * Neither the writer nor the main loop calls Paho while holding a lock a
+ * Paho callback may wait for: Paho's receive thread can be inside one of
+ * our handlers (waiting for d.lock, or for room in the writer's queue)
+ * while holding Paho's own lock, so such a call would deadlock.  The
+ * writer therefore only hands the committed mark to the main loop, which
+ * publishes it on ROOT/DEV/samples/ack.
  *
- * The main loop wakes every few milliseconds (or when a handler signals
- * work for the uplink) and, under the lock: retries a first connection,
- * runs the stale watchdog every tick_ms (wall clock: the trip path needs no
- * broker, so a silent critical sensor trips with the network down), reaps
- * trip actions and enforces their timeout, commits the spool when
- * commit_ms are due, enforces the quota every 100 ms, pumps the uplink,
- * publishes the status heartbeat and writes the metrics file.
+ * The main loop wakes every few milliseconds (or when a handler or the
+ * writer signals work) and, under d.lock: runs the stale watchdog every
+ * tick_ms (wall clock: the trip path needs no broker, so a silent critical
+ * sensor trips with the network down), reaps trip actions and enforces
+ * their timeout, publishes the status heartbeat and writes the metrics
+ * file; then, without d.lock: sends what it queued, publishes the
+ * committed mark, pumps the uplink, enforces the quota every second and
+ * refreshes the spool statistics every 50 ms.
  *
  * Memory: mallopt(M_ARENA_MAX, 1) at start keeps glibc from giving each of
  * Paho's threads its own malloc arena (64 MiB of address space and a few
@@ -31,17 +42,15 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdatomic.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-
-#include <sqlite3.h>
 
 #include "agent_conf.h"
 #include "log.h"
@@ -59,10 +68,6 @@
 #define MAIN_QUOTA_US   1000000 /* quota enforcement period */
 #define MAIN_STATS_US   50000   /* spool statistics refresh period */
 #define MAIN_STATUS_MAX 8192    /* encoded status */
-#ifndef MAIN_LOOKASIDE_SZ
-#define MAIN_LOOKASIDE_SZ 256 /* SQLite lookaside slot bytes */
-#define MAIN_LOOKASIDE_N  32  /* and slots */
-#endif
 
 static volatile sig_atomic_t sig_stop; /* SIGTERM / SIGINT seen */
 static volatile sig_atomic_t sig_hup;  /* SIGHUP seen */
@@ -101,7 +106,6 @@ struct daemon {
     vgd_uplink *up;
     vgd_link *link;
     int just_connected;       /* connected callback seen, main loop to greet */
-    int trimmed;              /* malloc_trim done after the first connect */
     _Atomic int64_t ack_mark; /* committed mark to publish, -1 none (writer -> main) */
     int64_t ack_published;    /* last mark published (main thread) */
     uint64_t writer_errors;   /* writer's failed groups already counted */
@@ -509,10 +513,6 @@ static void main__step(struct daemon *d)
     }
     if (d->just_connected) {
         d->just_connected = 0;
-        if (!d->trimmed) { /* start-up garbage (config parse, SQLite schema) back to the OS */
-            d->trimmed = 1;
-            malloc_trim(0);
-        }
         main__publish_status(d, 1, now);
         vgd_pipeline_on_connect(d->pipe);
         vgd_writer_stats ws;
@@ -714,10 +714,6 @@ int main(int argc, char **argv)
     char err[512];
     int what, level;
     mallopt(M_ARENA_MAX, 1); /* one malloc arena (see the header) */
-    /* SQLite's per-connection lookaside: MAIN_LOOKASIDE_N slots of
-     * MAIN_LOOKASIDE_SZ bytes instead of 100 x 1200 (120 KiB, all of it
-     * touched when the connection opens; see the header) */
-    sqlite3_config(SQLITE_CONFIG_LOOKASIDE, MAIN_LOOKASIDE_SZ, MAIN_LOOKASIDE_N);
     d.conf = malloc(sizeof(*d.conf));
     d.main_thread = pthread_self();
     d.argc = argc;
