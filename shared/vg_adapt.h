@@ -29,9 +29,12 @@
  *              (4) ln of a short EWMA (rate 0.05) of the squared seasonal
  *              residual in sigmas: a daily profile of x - slow in 32
  *              time-of-day buckets of 45 minutes (from the timestamp; gain
- *              0.1 per visit, 0.3 while learning) predicts the day's
- *              shape, so a cycle that runs faster or vanishes at the same
- *              level and spread is seen.  Scored after two days of
+ *              0.1 per sample in the bucket, 0.3 while learning) predicts
+ *              the day's shape, so a cycle that runs faster or vanishes at
+ *              the same level and spread is seen.  (Tuned for samples
+ *              minutes apart; at several per second a bucket's profile
+ *              follows its last few samples and the component is one more
+ *              short-term variance test.)  Scored after two days of
  *              history; after it fires the profile is learnt anew the same
  *              way (a pulse, then the new pattern is normal).
  *   calibration  each component's value s is standardised against its own
