@@ -9,7 +9,9 @@
  *             safety detector.  Confirmed violations trip when so configured.
  *   rate      |dx/dt| above rate_max.  A fitted or configured limit hit
  *             twice within about 64 samples doubles (the channel's noise
- *             grew: one report, not one on every other sample).
+ *             grew: one report, not one on every other sample); the
+ *             doubling lasts as long as the channel's state (a new model
+ *             does not undo it).
  *   stuck     stuck_n consecutive changes no larger than stuck_eps.
  *   stale     no sample for stale_us (vg_detect_tick); fail-safe trip when
  *             so configured.
