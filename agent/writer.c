@@ -64,7 +64,10 @@ struct vgd_writer {
     size_t qbytes, qn;          /* queued payload bytes, records */
     vg_spool_item *marks;       /* queued sent-marks */
     size_t nmark, mark_cap;
-    uint64_t enq_gen, done_gen; /* groups taken / finished (flush) */
+    uint64_t nin;        /* appends + mark_sent calls so far (flush) */
+    uint64_t taken;      /* of which taken into groups */
+    uint64_t done_in;    /* of which in finished groups */
+    uint64_t mark_calls; /* mark_sent calls not yet taken */
     int stop;
     int last_rc;          /* status of the last failed group, for flush */
     int64_t last;         /* highest accepted sample seq, -1 none */
@@ -276,8 +279,9 @@ static void writer__group(vgd_writer *w, struct wrec *list, vg_spool_item *marks
     pthread_mutex_unlock(&w->spool_lock);
 }
 
-/* Takes up to max_group queued records (queue lock held). */
-static struct wrec *writer__take(vgd_writer *w)
+/* Takes up to max_group queued records and every queued mark (queue
+ * lock held); *upto = the input count the group completes. */
+static struct wrec *writer__take(vgd_writer *w, uint64_t *upto)
 {
     struct wrec *head = w->head, **pp = &w->head;
     uint32_t n = 0;
@@ -291,6 +295,9 @@ static struct wrec *writer__take(vgd_writer *w)
     *pp = NULL;
     if (!w->head)
         w->tail = &w->head;
+    w->taken += n + w->mark_calls;
+    w->mark_calls = 0;
+    *upto = w->taken;
     return head;
 }
 
@@ -326,13 +333,13 @@ static void *writer__main(void *arg)
     size_t mark_cap = 0;
     pthread_mutex_lock(&w->q);
     while (writer__wait(w)) {
-        struct wrec *list = writer__take(w);
+        uint64_t upto;
+        struct wrec *list = writer__take(w, &upto);
         vg_spool_item *m = w->marks;
         size_t nmark = w->nmark, cap = w->mark_cap;
         w->marks = marks; /* swap the mark arrays */
         w->mark_cap = mark_cap;
         w->nmark = 0;
-        uint64_t gen = ++w->enq_gen;
         pthread_cond_broadcast(&w->done); /* room in the queue */
         pthread_mutex_unlock(&w->q);
         writer__group(w, list, m, nmark, &g);
@@ -342,14 +349,14 @@ static void *writer__main(void *arg)
         int64_t mark = 0;
         pthread_mutex_lock(&w->q);
         int moved = writer__account(w, &g, &mark);
-        w->done_gen = gen;
-        pthread_cond_broadcast(&w->done);
         pthread_mutex_unlock(&w->q);
         if (g.rc != VG_OK && w->o.failed)
             w->o.failed(w->o.user, g.rc, g.msg, g.lost_records);
         if (moved && mark >= 0 && w->o.committed)
             w->o.committed(w->o.user, (uint64_t)mark);
         pthread_mutex_lock(&w->q);
+        w->done_in = upto; /* after the callbacks: a flush returns once they ran */
+        pthread_cond_broadcast(&w->done);
     }
     pthread_mutex_unlock(&w->q);
     free(marks);
@@ -485,6 +492,7 @@ int vgd_writer_append(vgd_writer *w, int kind, uint64_t seq, uint64_t model_vers
     w->tail = &r->next;
     w->qbytes += len;
     w->qn++;
+    w->nin++;
     pthread_cond_signal(&w->work);
     pthread_mutex_unlock(&w->q);
     return VG_OK;
@@ -509,6 +517,8 @@ int vgd_writer_mark_sent(vgd_writer *w, const vg_spool_item *items, size_t n)
         w->marks[w->nmark] = items[i];
         w->marks[w->nmark++].payload = NULL;
     }
+    w->nin++;
+    w->mark_calls++;
     pthread_cond_signal(&w->work);
     pthread_mutex_unlock(&w->q);
     return VG_OK;
@@ -517,14 +527,10 @@ int vgd_writer_mark_sent(vgd_writer *w, const vg_spool_item *items, size_t n)
 int vgd_writer_flush(vgd_writer *w)
 {
     pthread_mutex_lock(&w->q);
-    uint64_t want = w->enq_gen + (w->head || w->nmark ? 1 : 0);
-    uint64_t err0 = w->st.errors;
+    uint64_t want = w->nin, err0 = w->st.errors;
     pthread_cond_signal(&w->work);
-    while (w->done_gen < want || w->head || w->nmark) {
-        if (w->done_gen >= want)
-            want = w->enq_gen + 1; /* more than one group was queued */
+    while (w->done_in < want)
         pthread_cond_wait(&w->done, &w->q);
-    }
     int rc = w->st.errors != err0 ? w->last_rc : VG_OK;
     pthread_mutex_unlock(&w->q);
     return rc;

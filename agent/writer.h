@@ -113,8 +113,9 @@ int vgd_writer_append(vgd_writer *w, int kind, uint64_t seq, uint64_t model_vers
  * next group (vg_spool_mark_sent_deferred).  VG_OK or VG_ENOMEM. */
 int vgd_writer_mark_sent(vgd_writer *w, const vg_spool_item *items, size_t n);
 
-/* Waits until everything queued before the call is committed (or failed).
- * Returns VG_OK, or the status of a failed group meanwhile. */
+/* Waits until everything queued before the call is committed (or failed)
+ * and the callbacks of those groups have returned.  Returns VG_OK, or the
+ * status of a failed group meanwhile. */
 int vgd_writer_flush(vgd_writer *w);
 
 /* Exclusive use of the spool from another thread; pair with unlock. */
