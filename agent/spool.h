@@ -11,9 +11,11 @@
  * Durability contract.  A record is *acknowledged* once a commit that
  * contains it has returned VG_OK (vg_spool_commit, vg_spool_flush_due, the
  * automatic commit every `commit_every` records, or the immediate commit of an
- * alert, trip or model record).  Only then may the agent PUBACK the input it
- * came from.  The file is SQLite in WAL mode with synchronous=NORMAL: an
- * acknowledged record survives SIGKILL of the agent at any instant; a power
+ * alert, trip or model record).  Only then may the agent acknowledge the
+ * input it came from (vigild: the committed mark of agent/writer.h, as
+ * Paho's PUBACK comes before the callback).  The file is SQLite in WAL
+ * mode with synchronous=NORMAL: an acknowledged record survives SIGKILL
+ * of the agent at any instant; a power
  * loss may roll back the last few acknowledged transactions (those not yet
  * checkpointed or synced) but never corrupts the file.  `sync_full` trades a
  * disk sync per commit for surviving power loss too.  Acknowledged records
@@ -23,9 +25,11 @@
  * Uplink (store-and-forward, at-least-once): vg_spool_next_batch hands out
  * unsent committed records, trips, alerts and model records first, then
  * samples oldest first; they are "in flight" in memory only.  On PUBACK the
- * uplink calls vg_spool_mark_sent (durable); on disconnect it calls
- * vg_spool_requeue_inflight.  After a restart every unsent record is handed
- * out again, so the batch side dedups by (device, kind, seq).
+ * uplink marks them sent (vg_spool_mark_sent, durable at once, or
+ * vg_spool_mark_sent_deferred, durable with the next commit); on
+ * disconnect it calls vg_spool_requeue_inflight.  After a restart every
+ * unsent record is handed out again, so the batch side dedups by
+ * (device, kind, seq).
  *
  * Costs (n records in the file): append O(log n) inside an open transaction;
  * commit one WAL append (plus a sync with sync_full); next_batch O(k log n)
@@ -33,7 +37,8 @@
  * tallies kept by triggers); enforce_quota O(1) when under quota, else
  * O(e log n) for e evicted records plus a checkpoint.  See docs/SPOOL.md.
  *
- * Not thread-safe: one handle is used by one thread (vigild's main loop).
+ * Not thread-safe: one thread at a time (vigild: under its spool writer's
+ * spool lock).
  * Errors: VG_* codes (vg_error.h).  SQLITE_FULL -> VG_ENOSPC, out of memory
  * -> VG_ENOMEM, a file that is not a (supported) vigil spool -> VG_ESCHEMA;
  * any other SQLite failure (I/O error, corruption, file locked by another

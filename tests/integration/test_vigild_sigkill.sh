@@ -39,5 +39,9 @@ vgd_start d sim-0 # unthrottled: the backlog drains
 got() { "$VGD_TOOL" decode <"$VG_TMP/arch.out" | awk '$2 == 0 {print $3}' | sort -un | wc -l; }
 all32() { [ "$(got)" = 32 ]; }
 vgd_wait_for 30 all32 || vg_fail "archive has $(got) of 32 batches"
-grep -h "rejected sample\|rejected channel" "$VG_TMP"/d*.err | grep -v "duplicate" && vg_fail "unexpected rejections"
+# re-sent batches vigild already had are refused as duplicates or out of
+# order, and the samples of a lost batch accepted late are older than the
+# channel's newest: all expected with --device-ack; anything else is not
+grep -h "rejected sample\|rejected channel" "$VG_TMP"/d*.err | grep -v "duplicate\|out of order" &&
+    vg_fail "unexpected rejections"
 vg_log "PASS: 32/32 batches archived across two SIGKILLs"
