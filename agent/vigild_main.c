@@ -109,6 +109,7 @@ struct daemon {
     _Atomic int64_t ack_mark; /* committed mark to publish, -1 none (writer -> main) */
     int64_t ack_published;    /* last mark published (main thread) */
     uint64_t writer_errors;   /* writer's failed groups already counted */
+    vgd_burst spool_burst;    /* log suppression of spool failures (writer thread) */
     uint8_t ack_buf[256];     /* samples ack encode buffer (main thread) */
     int64_t next_tick;        /* monotonic deadlines, us */
     int64_t next_status;
@@ -322,11 +323,11 @@ static void main__on_committed(void *user, uint64_t mark)
  * see main__on_committed). */
 static void main__on_spool_failed(void *user, int rc, const char *msg, uint64_t lost)
 {
-    (void)user;
-    vgd_log(VGD_ERR,
-            "spool: %s (%" PRIu64 " records rolled back; sample batches among them "
-            "are not acknowledged and will be accepted again)",
-            msg[0] ? msg : vg_strerror(rc), lost);
+    struct daemon *d = user; /* spool_burst: this (writer) thread only */
+    vgd_log_burst(&d->spool_burst, main__clock(CLOCK_MONOTONIC), 10000000, VGD_ERR,
+                  "spool: %s (%" PRIu64 " records rolled back; sample batches among them "
+                  "are not acknowledged and will be accepted again)",
+                  msg[0] ? msg : vg_strerror(rc), lost);
 }
 
 /* Publishes the committed mark when it moved (main thread, no lock). */

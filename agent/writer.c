@@ -69,7 +69,8 @@ struct vgd_writer {
     uint64_t done_in;    /* of which in finished groups */
     uint64_t mark_calls; /* mark_sent calls not yet taken */
     int stop;
-    int last_rc;          /* status of the last failed group, for flush */
+    int last_rc;          /* status of the last group (destroy) */
+    int err_rc;           /* status of the last failed group (flush) */
     int64_t last;         /* highest accepted sample seq, -1 none */
     int64_t committed_hi; /* highest committed sample seq, -1 none */
     int64_t mark;         /* published mark, -1 none */
@@ -115,9 +116,20 @@ static void writer__gap_drop(vgd_writer *w, uint32_t i)
     w->gap[i] = w->gap[--w->ngap];
 }
 
-/* Opens gap [lo, hi]; when full, gives up the lowest one (counted). */
+/* Opens gap [lo, hi], merged into a gap it touches or overlaps (the seqs
+ * of a failed group are contiguous); when full, gives up the lowest gap
+ * (counted).  A merged gap's clock restarts. */
 static void writer__gap_open(vgd_writer *w, uint64_t lo, uint64_t hi)
 {
+    for (uint32_t i = 0; i < w->ngap; i++) {
+        struct wgap *g = &w->gap[i];
+        if (lo <= g->hi + 1 && hi + 1 >= g->lo) {
+            g->lo = lo < g->lo ? lo : g->lo;
+            g->hi = hi > g->hi ? hi : g->hi;
+            g->since = writer__mono();
+            return;
+        }
+    }
     if (w->ngap == VGD_WRITER_GAPS) {
         uint32_t low = 0;
         for (uint32_t i = 1; i < w->ngap; i++)
@@ -246,8 +258,9 @@ static int writer__account(vgd_writer *w, const struct wgroup *g, int64_t *mark)
         w->st.groups++;
     } else if (g->rc != VG_OK) {
         w->st.errors++;
-        w->last_rc = g->rc;
+        w->err_rc = g->rc;
     }
+    w->last_rc = g->rc;
     w->st.records += g->records;
     w->st.marks += g->marks;
     int64_t m = writer__mark(w);
@@ -276,6 +289,8 @@ static void writer__group(vgd_writer *w, struct wrec *list, vg_spool_item *marks
     if (rc != VG_OK)
         g->marks = 0;
     writer__settle(w, g, rc == VG_OK, rc);
+    if (g->rc != VG_OK && nmark) /* sent-marks may be rolled back: forward them again */
+        vg_spool_requeue_inflight(w->spool);
     pthread_mutex_unlock(&w->spool_lock);
 }
 
@@ -462,11 +477,18 @@ int vgd_writer_seq_check(vgd_writer *w, uint64_t seq)
     return rc;
 }
 
-/* A sample batch seq is accepted: open the gap it skipped (queue lock). */
+/* A sample batch seq is accepted: open the gap it skipped (queue lock).
+ * A batch filling a gap keeps that gap alive (its clock restarts: the
+ * device is still re-sending); the gap closes when the batch is
+ * committed. */
 static void writer__accept(vgd_writer *w, uint64_t seq)
 {
-    if ((int64_t)seq <= w->last)
-        return; /* a gap being filled: closed when committed */
+    if ((int64_t)seq <= w->last) {
+        int i = writer__gap_find(w, seq);
+        if (i >= 0)
+            w->gap[i].since = writer__mono();
+        return;
+    }
     if ((int64_t)seq > w->last + 1)
         writer__gap_open(w, (uint64_t)(w->last + 1), seq - 1);
     w->last = (int64_t)seq;
@@ -531,7 +553,7 @@ int vgd_writer_flush(vgd_writer *w)
     pthread_cond_signal(&w->work);
     while (w->done_in < want)
         pthread_cond_wait(&w->done, &w->q);
-    int rc = w->st.errors != err0 ? w->last_rc : VG_OK;
+    int rc = w->st.errors != err0 ? w->err_rc : VG_OK;
     pthread_mutex_unlock(&w->q);
     return rc;
 }

@@ -34,7 +34,12 @@
  * expired or overflowing
  * gap is dropped and counted (gaps_dropped): the device's batches in it
  * are then refused as out of order and M moves past them.  A failed
- * commit turns the seqs it lost into gaps, so their re-sends are accepted.
+ * commit turns the seqs it lost into gaps (merged into ranges), so their
+ * re-sends are accepted; a batch re-sent into a gap restarts the gap's
+ * clock, so a long outage (a full disk) does not expire gaps the device is
+ * still filling.  A failed group may also roll back the deferred sent-marks
+ * it carried: the spool's in-flight cursor is then rewound, so those
+ * records are forwarded again.
  *
  * Locking.  Two mutexes: the queue lock (appends, marks, seq tracking;
  * held for O(1) or a short copy) and the spool lock (held by the writer
@@ -93,7 +98,8 @@ typedef struct vgd_writer_stats {
 vgd_writer *vgd_writer_create(vg_spool *spool, const vgd_writer_opts *o, int *rc);
 
 /* Commits everything queued, stops and joins the thread, frees the
- * writer (not the spool).  Returns the last group's status. NULL: VG_OK. */
+ * writer (not the spool).  Returns the last group's status (VG_OK when
+ * that group committed, whatever failed before).  NULL: VG_OK. */
 int vgd_writer_destroy(vgd_writer *w);
 
 /* Sequence rule for an incoming sample batch, before it is scored:
