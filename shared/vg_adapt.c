@@ -42,42 +42,64 @@ void vg_adapt_init(vg_adapt *a)
     memset(a, 0, sizeof(*a));
 }
 
-/* Natural log of finite x > 0, to about 6e-4 absolute: the exponent from
- * the bits, ln of the mantissa m in [1, 2) by a cubic in u = m - 1.5
- * (Chebyshev interpolant) evaluated in Estrin's form, so its latency is
- * three multiply-adds deep, not six.  Increasing on [1, 2); at a power of
- * two it steps back by 2.4e-4.  The components only need a monotone,
- * compressive transform that the calibrators then standardise (their
- * spread is 0.05-0.5): a degree-5 polynomial (1e-5) scored the same on
- * bench/nab, and libm's log1p()/log() were 29% of the detector's time. */
-static inline double adapt__ln(double x)
+/* Two doubles: a GCC/clang generic vector, which the compilers lower to one
+ * SSE2 register on x86-64 and one NEON register on aarch64 (no
+ * target-specific intrinsics; 16 bytes is the widest both have natively,
+ * and four-lane vectors were split through the stack).  Lane-wise IEEE
+ * add/mul/compare give the same bits as the scalar code they replace. */
+typedef double adapt__v2 __attribute__((vector_size(16)));
+typedef int64_t adapt__m2 __attribute__((vector_size(16)));  /* lane masks */
+typedef uint64_t adapt__u2 __attribute__((vector_size(16))); /* lane bits */
+
+#define ADAPT_V2(c) ((adapt__v2){(c), (c)})
+
+static inline adapt__v2 adapt__load2(const double *p)
 {
-    uint64_t b;
-    memcpy(&b, &x, sizeof b);
-    double e = (double)((int)((b >> 52) & 0x7ff) - 1023);
-    b = (b & 0x000fffffffffffffull) | 0x3ff0000000000000ull;
-    double u;
-    memcpy(&u, &b, sizeof u);
-    u -= 1.5;
-    double lo = 0.40588174478422007 + 0.6664432355937691 * u;
-    double hi = -0.23542995309679604 + 0.1058437718781013 * u;
-    return (e * 0.6931471805599453 + lo) + (u * u) * hi;
+    adapt__v2 v;
+    memcpy(&v, p, sizeof v);
+    return v;
 }
 
-/* Standardised deviation of s from calibrator k, then learns s (clipped at
- * 6 sd).  The clip compares squares, so the sample-to-sample dependency
- * through m and v is a few multiply-adds.  1/sd is refreshed every
- * ADAPT_REFRESH samples (v moves by about a_cal per sample) and at once
- * after a deviation beyond 4 sd, which is what moves v fast.  (Refreshing
- * on every sample measured slightly worse on bench/nab: 53.4 vs 54.6 on the
- * tuning part; refreshing every 16 samples with no early refresh, worse.) */
-static inline __attribute__((always_inline)) double
-adapt__calibrate(vg_adapt *a, const vg_adapt_params *p, int k, double s, int two_sided)
+static inline void adapt__store2(double *p, adapt__v2 v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+static inline int adapt__any2(adapt__m2 m)
+{
+    return (m[0] | m[1]) != 0;
+}
+
+/* Natural log of finite x > 0 in each lane, to about 6e-4 absolute: the
+ * exponent from the bits (made a double exactly by the 2^52 trick, no
+ * int64 conversion, which SSE2 lacks), ln of the mantissa m in [1, 2) by a
+ * cubic in u = m - 1.5 (Chebyshev interpolant) evaluated in Estrin's form,
+ * so its latency is three multiply-adds deep, not six.  Increasing on
+ * [1, 2); at a power of two it steps back by 2.4e-4.  The components only
+ * need a monotone, compressive transform that the calibrators then
+ * standardise (their spread is 0.05-0.5): a degree-5 polynomial (1e-5)
+ * scored the same on bench/nab, and libm's log1p()/log() were 29% of the
+ * detector's time. */
+static inline adapt__v2 adapt__ln2(adapt__v2 x)
+{
+    adapt__u2 b = (adapt__u2)x;
+    adapt__u2 eb = ((b >> 52) & 0x7ff) | 0x4330000000000000ull; /* 2^52 + biased exponent */
+    adapt__v2 e = (adapt__v2)eb - ADAPT_V2(0x1p52 + 1023.0);
+    b = (b & 0x000fffffffffffffull) | 0x3ff0000000000000ull;
+    adapt__v2 u = (adapt__v2)b - ADAPT_V2(1.5);
+    adapt__v2 lo = ADAPT_V2(0.40588174478422007) + ADAPT_V2(0.6664432355937691) * u;
+    adapt__v2 hi = ADAPT_V2(-0.23542995309679604) + ADAPT_V2(0.1058437718781013) * u;
+    return (e * ADAPT_V2(0.6931471805599453) + lo) + (u * u) * hi;
+}
+
+/* Calibrator k, one lane at a time: the rare path of adapt__calibrate2
+ * (a deviation beyond 6 sd is clipped before it is learnt). */
+static double adapt__calibrate1(vg_adapt *a, const vg_adapt_params *p, int k, double s)
 {
     double v = a->v[k], d = s - a->m[k], d2 = d * d;
     double c = d * a->isd[k];
     double dc = d, dc2 = d2;
-    if (d2 > 36.0 * v) { /* rare */
+    if (d2 > 36.0 * v) {
         dc = d > 0 ? 6.0 * sqrt(v) : -6.0 * sqrt(v);
         dc2 = 36.0 * v;
     }
@@ -86,7 +108,37 @@ adapt__calibrate(vg_adapt *a, const vg_adapt_params *p, int k, double s, int two
     a->v[k] = v < 1e-4 ? 1e-4 : v;
     if (a->tick == 0 || d2 > 16.0 * v)
         a->isd[k] = 1.0 / sqrt(a->v[k]);
-    return two_sided ? fabs(c) : c;
+    return c;
+}
+
+/* Standardised deviations of components k, k + 1 (values s) from their
+ * calibrators, then learns s (clipped at 6 sd).  The clip compares
+ * squares, so the sample-to-sample dependency through m and v is a few
+ * multiply-adds.  1/sd is refreshed every ADAPT_REFRESH samples (v moves
+ * by about a_cal per sample) and at once after a deviation beyond 4 sd,
+ * which is what moves v fast.  (Refreshing on every sample measured
+ * slightly worse on bench/nab: 53.4 vs 54.6 on the tuning part; refreshing
+ * every 16 samples with no early refresh, worse.) */
+static inline __attribute__((always_inline)) adapt__v2
+adapt__calibrate2(vg_adapt *a, const vg_adapt_params *p, int k, adapt__v2 s)
+{
+    adapt__v2 v = adapt__load2(a->v + k), m = adapt__load2(a->m + k);
+    adapt__v2 d = s - m, d2 = d * d;
+    if (adapt__any2(d2 > ADAPT_V2(36.0) * v)) /* rare */
+        return (adapt__v2){adapt__calibrate1(a, p, k, s[0]), adapt__calibrate1(a, p, k + 1, s[1])};
+    adapt__v2 c = d * adapt__load2(a->isd + k), cal = ADAPT_V2(p->a_cal);
+    adapt__store2(a->m + k, m + cal * d);
+    v += cal * (d2 - v);
+    adapt__m2 low = v < ADAPT_V2(1e-4);
+    adapt__v2 vc = (adapt__v2)(((adapt__m2)v & ~low) | ((adapt__m2)ADAPT_V2(1e-4) & low));
+    adapt__store2(a->v + k, vc);
+    adapt__m2 fresh = d2 > ADAPT_V2(16.0) * v;
+    if (a->tick == 0 || adapt__any2(fresh)) {
+        for (int j = 0; j < 2; j++)
+            if (a->tick == 0 || fresh[j])
+                a->isd[k + j] = 1.0 / sqrt(vc[j]);
+    }
+    return c;
 }
 
 /* Warm-up step: learn level, trend and sigma without scoring. */
@@ -160,7 +212,9 @@ static void adapt__level_move(vg_adapt *a, const vg_adapt_params *p, double c2)
  * of the cycle's size where the profile expected the old shape.  Scored
  * only after two days of history (ADAPT_SEASON_US; the profile is learnt
  * fast, at gain 0.3, until then), and after it has fired the profile is
- * learnt anew the same way: the alarm is a pulse, the new pattern normal. */
+ * learnt anew the same way: the alarm is a pulse, the new pattern normal.
+ * This part learns and returns the value to calibrate; adapt__season_score
+ * turns the calibrated value into the component. */
 static double adapt__season(vg_adapt *a, const vg_adapt_params *p, int64_t t_us, double xc)
 {
     int64_t age = t_us - a->t0;
@@ -171,8 +225,14 @@ static double adapt__season(vg_adapt *a, const vg_adapt_params *p, int64_t t_us,
     a->prof[b] += (float)(g * e);
     double ez = e * a->isig, ez2 = ez * ez;
     a->vss += p->a_season * ((ez2 < 64.0 ? ez2 : 64.0) - a->vss);
-    double c = adapt__calibrate(a, p, 3, adapt__ln(a->vss + 1e-4), 0);
-    if (age < ADAPT_SEASON_US)
+    return a->vss + 1e-4;
+}
+
+/* The seasonal component's calibrated value c, or 0 while its history is
+ * short; restarts the profile's learning when it fires. */
+static double adapt__season_score(vg_adapt *a, const vg_adapt_params *p, int64_t t_us, double c)
+{
+    if (t_us - a->t0 < ADAPT_SEASON_US)
         return 0;
     if (c >= p->z_cal) /* said once; the new daily pattern is learnt anew */
         a->t0 = t_us;
@@ -190,15 +250,17 @@ double vg_adapt_step(vg_adapt *a, const vg_adapt_params *p, int64_t t_us, double
     double r = x - (a->lvl + a->trd);
     double z = r * a->isig, z2 = z * z;
     a->vs += p->a_var * ((z2 < 16.0 ? z2 : 16.0) - a->vs);
-    double c0 = adapt__calibrate(a, p, 0, adapt__ln(1.0 + fabs(z)), 0);
-    double c1 = adapt__calibrate(a, p, 1, adapt__ln(a->vs + 1e-4), 1);
     /* the level EWMAs see x clipped like the baseline's residual, so one
      * spike does not look like a level change */
     double lim = ADAPT_CLIP_Z * a->sigma, pred = x - r;
     double xc = r > lim ? pred + lim : r < -lim ? pred - lim : x;
     a->fast += p->a_fast * (xc - a->fast);
     a->slow += p->a_slow * (xc - a->slow);
-    double c2 = adapt__calibrate(a, p, 2, adapt__ln(1.0 + fabs(a->fast - a->slow) * a->isig), 0);
+    adapt__v2 s01 = {1.0 + fabs(z), a->vs + 1e-4};
+    adapt__v2 s23 = {1.0 + fabs(a->fast - a->slow) * a->isig, adapt__season(a, p, t_us, xc)};
+    adapt__v2 c01 = adapt__calibrate2(a, p, 0, adapt__ln2(s01));
+    adapt__v2 c23 = adapt__calibrate2(a, p, 2, adapt__ln2(s23));
+    double c0 = c01[0], c1 = fabs(c01[1]), c2 = c23[0];
     double c2p = a->c2_prev; /* a level change lasts: two samples in a row */
     a->c2_prev = c2;
     c2 = c2 < c2p ? c2 : c2p;
@@ -206,7 +268,7 @@ double vg_adapt_step(vg_adapt *a, const vg_adapt_params *p, int64_t t_us, double
         a->age++;
         c2 = 0;
     }
-    double c3 = adapt__season(a, p, t_us, xc);
+    double c3 = adapt__season_score(a, p, t_us, c23[1]);
     a->tick = (uint8_t)((a->tick + 1) & (ADAPT_REFRESH - 1));
     adapt__learn(a, p, x, r);
     adapt__level_move(a, p, c2);
