@@ -342,6 +342,20 @@ void vgd_pipeline_on_connect(vgd_pipeline *p)
         pipe__publish(p, "cmd/shutdown", p->out, len, 1);
 }
 
+/* The latch file (its len bytes in p->out) holds a trip the spool does
+ * not have: vigild was killed between the shutdown's publish and the trip
+ * record's commit.  Records it now from the latch file, which holds the
+ * same encoded shutdown, so no trip that went out is missing upstream. */
+static void pipe__record_latch(vgd_pipeline *p, size_t len)
+{
+    if (p->latch.trip_id < p->next_seq[VG_ARCH_TRIP])
+        return; /* already in the spool */
+    vgd_log(VGD_WARN, "trip %" PRIu64 " was not in the spool: recorded from the latch file",
+            p->latch.trip_id);
+    pipe__spool(p, VG_ARCH_TRIP, p->latch.trip_id, p->out, len, p->latch.t_us);
+    p->next_seq[VG_ARCH_TRIP] = p->latch.trip_id + 1;
+}
+
 /* Restores the alert / trip / model counters from the spool (the sample
  * seq is the writer's) and the latch from its file. */
 static int pipe__restore(vgd_pipeline *p)
@@ -363,6 +377,7 @@ static int pipe__restore(vgd_pipeline *p)
         p->latched = 1;
         vgd_log(VGD_WARN, "trip %" PRIu64 " (%s) is latched from before the restart",
                 p->latch.trip_id, p->latch.reason);
+        pipe__record_latch(p, len);
     }
     return VG_OK;
 }

@@ -5,11 +5,13 @@
 # moment a subscriber has the shutdown (mosquitto_sub -C 1 && kill -KILL:
 # a millisecond or two after vigild published it), 5 times, and checks
 # after each kill that
-#   - the spool holds the trip record (read with sqlite3 before restarting:
-#     what a SIGKILL left behind, after SQLite's WAL recovery);
-#   - the restarted vigild restores the latch from the latch file (logged,
-#     vigild_latched 1) and refuses to forget it (a reset while the cause is
-#     present is refused; trip ids continue).
+#   - the latch file is in place, and the restarted vigild restores the
+#     latch from it (logged, vigild_latched 1);
+#   - the spool holds the trip record exactly once after the restart (the
+#     record is committed right after the publish; had the kill come before
+#     that commit, the restart records it from the latch file).  How often
+#     the record was already in the spool at the kill (read with sqlite3,
+#     after SQLite's WAL recovery) is logged.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/../tools/vigild_test_lib.sh"
 vg_watchdog 120
@@ -39,7 +41,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     wait "$killer" || vg_fail "round $r: no shutdown seen"
     wait "$pid" 2>/dev/null && vg_fail "round $r: vigild was not killed"
     [ -s "$D/latched" ] || vg_fail "round $r: no latch file after the kill"
-    vg_assert_eq 1 "$(trips "$D")" "round $r: trip records in the spool after SIGKILL"
+    at_kill=$((${at_kill:-0} + $(trips "$D")))
     mv "$VG_TMP/d$r.err" "$VG_TMP/d$r.killed.err"
     vgd_start "d$r" "$dev" --config "$VG_TMP/v.conf"
     grep -q "trip 1 .*is latched from before the restart" "$VG_TMP/d$r.err" ||
@@ -49,4 +51,5 @@ for ((r = 1; r <= ROUNDS; r++)); do
     vg_stop_pid "$VGD_PID" 5
     vg_assert_eq 1 "$(trips "$D")" "round $r: trip records after the restart"
 done
-vg_log "PASS: $ROUNDS SIGKILLs right after the shutdown: trip record and latch kept every time"
+vg_log "PASS: $ROUNDS SIGKILLs right after the shutdown: latch and trip record kept every time" \
+    "(the record already committed at the kill in $at_kill of $ROUNDS)"

@@ -222,12 +222,50 @@ static void test_trip_latch_reset_restore(void)
     fx_free(f);
 }
 
+/* A SIGKILL between the shutdown's publish and the trip record's commit
+ * leaves the latch file without the record: the next start records it
+ * from the latch file. */
+static void test_trip_recorded_from_latch(void)
+{
+    struct fixture *f = fx_new();
+    fx_close(f);
+    vg_shutdown sd = {.device = "dev-1", .channel = "temp", .trip_id = 1, .t_us = 1700000000000000};
+    snprintf(sd.reason, sizeof sd.reason, "limit: outside [-inf, 95]");
+    uint8_t buf[512];
+    size_t len;
+    CU_ASSERT_EQUAL_FATAL(vg_shutdown_encode(&sd, buf, sizeof buf, &len), VG_OK);
+    char path[128];
+    snprintf(path, sizeof path, "%s/latched", f->dir);
+    FILE *l = fopen(path, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+    CU_ASSERT_EQUAL(fwrite(buf, 1, len, l), len);
+    fclose(l);
+    fx_open(f);
+    CU_ASSERT_TRUE(vgd_pipeline_latched(f->p));
+    CU_ASSERT_EQUAL(vgd_writer_flush(f->w), VG_OK);
+    vg_spool_stats st;
+    vgd_writer_lock_spool(f->w);
+    CU_ASSERT_EQUAL(vg_spool_get_stats(f->spool, &st), VG_OK);
+    vgd_writer_unlock_spool(f->w);
+    CU_ASSERT_EQUAL(st.kind[VG_ARCH_TRIP].records, 1);
+    /* a second start finds it in the spool: not recorded twice */
+    fx_close(f);
+    fx_open(f);
+    CU_ASSERT_EQUAL(vgd_writer_flush(f->w), VG_OK);
+    vgd_writer_lock_spool(f->w);
+    CU_ASSERT_EQUAL(vg_spool_get_stats(f->spool, &st), VG_OK);
+    vgd_writer_unlock_spool(f->w);
+    CU_ASSERT_EQUAL(st.kind[VG_ARCH_TRIP].records, 1);
+    fx_free(f);
+}
+
 int init_vgd_pipeline_tests(void)
 {
     CU_pSuite s = CU_add_suite("vgd_pipeline", NULL, NULL);
     if (!s || !CU_add_test(s, "sequence rules", test_sequence_rules) ||
         !CU_add_test(s, "bad input counted", test_bad_input_counted) ||
-        !CU_add_test(s, "trip, latch, reset, restore", test_trip_latch_reset_restore))
+        !CU_add_test(s, "trip, latch, reset, restore", test_trip_latch_reset_restore) ||
+        !CU_add_test(s, "trip recorded from the latch", test_trip_recorded_from_latch))
         return CU_get_error();
     return 0;
 }
