@@ -2,7 +2,7 @@
 # bench/all.sh - every benchmark of the project in one command, and
 # docs/BENCHMARKS.md rewritten with the figures.
 #
-#   bench/all.sh [--quick] [--no-duckdb] [--doc FILE] [--out DIR]
+#   bench/all.sh [--quick] [--no-duckdb] [--doc FILE] [--out DIR] [--build DIR]
 #
 # Runs, one after the other (never in parallel: they time each other's CPU):
 #   1. bench/run.sh                  core detector set vs a bare windowed
@@ -11,12 +11,18 @@
 #                                    plain Paho publisher/subscriber pair
 #   3. bench/bench_vigild_latency.sh trip path latency beside the broker's own
 #                                    publish -> subscribe latency
-#   4. bench/bench_batch.sh --duckdb import, ingest, retrain; DuckDB beside it
+#   4. bench/bench_vigild_mem.sh     vigild's idle memory and with 100 full
+#                                    4096-sample windows
+#   5. bench/bench_batch.sh --duckdb import, ingest, retrain; DuckDB beside it
 #                                    (--no-duckdb, or no node: without it)
-#   5. bench/nab/run.sh              detection quality by the NAB rules, with
+#   6. bench/nab/run.sh              detection quality by the NAB rules, with
 #                                    its windowed-Gaussian and fixed baselines
-# (a missing script is reported and skipped).  Raw outputs go to
-# DIR/<name>.txt (default build/bench-all).
+#   7. bench/mvar/run.sh             multivariate detection quality, with its
+#                                    z-score and Hotelling baselines
+# (a missing script is reported and skipped).  Everything is built in and
+# run from --build DIR (default build/; bench/run.sh gets it as
+# VIGIL_BUILD).  Raw outputs go to DIR/<name>.txt (default
+# <build>/bench-all).
 #
 # The doc: the first part of docs/BENCHMARKS.md, between the two
 # "bench/all.sh" markers, is generated - the machine (CPU, cores, load, date,
@@ -34,12 +40,13 @@ source "$(dirname "$0")/../scripts/lib/common.sh"
 QUICK=0
 DUCKDB=1
 DOC=
-OUT=$VG_ROOT/build/bench-all
+OUT=
+OUT_SET=0
 B=$VG_ROOT/build
 BEGIN_MARK='<!-- bench/all.sh: generated section begins (rewritten by every run) -->'
 END_MARK='<!-- bench/all.sh: generated section ends; the hand-written sections below are kept -->'
 
-usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; }
 
 parse_args() {
     while [[ $# -gt 0 ]]; do
@@ -47,11 +54,15 @@ parse_args() {
         --quick) QUICK=1; shift ;;
         --no-duckdb) DUCKDB=0; shift ;;
         --doc) DOC="$2"; shift 2 ;;
-        --out) OUT="$2"; shift 2 ;;
+        --out) OUT="$2"; OUT_SET=1; shift 2 ;;
+        --build) B="$2"; shift 2 ;;
         -h | --help) usage; exit 0 ;;
         *) usage >&2; exit 2 ;;
         esac
     done
+    mkdir -p "$B"
+    B=$(cd "$B" && pwd)
+    ((OUT_SET)) || OUT=$B/bench-all
     if [[ -z "$DOC" ]]; then
         if ((QUICK)); then DOC=$OUT/BENCHMARKS.quick.md; else DOC=$VG_ROOT/docs/BENCHMARKS.md; fi
     fi
@@ -95,16 +106,22 @@ run_all() {
     ((DUCKDB)) && dk=(--duckdb)
     vg_need_packages "${VG_PKGS_BUILD[@]}" "${VG_PKGS_TEST[@]}" bc time >/dev/null
     vg_build "$B" >/dev/null
-    run core_replay "$VG_ROOT/bench/run.sh" "${rows[@]}"
+    VIGIL_BUILD=$B run core_replay "$VG_ROOT/bench/run.sh" "${rows[@]}"
     run vigild "$VG_ROOT/bench/bench_vigild.sh" "$B" "$vruns" "$vrows"
     if [[ -x "$VG_ROOT/bench/bench_vigild_latency.sh" ]]; then
         run vigild_latency "$VG_ROOT/bench/bench_vigild_latency.sh" "$B" "$lat"
+    fi
+    if [[ -x "$VG_ROOT/bench/bench_vigild_mem.sh" ]]; then
+        run vigild_mem "$VG_ROOT/bench/bench_vigild_mem.sh" "$B"
     fi
     run batch "$VG_ROOT/bench/bench_batch.sh" "$B" "$dev" "$smp" "${dk[@]}"
     if [[ -x "$VG_ROOT/bench/nab/run.sh" ]]; then
         run nab "$VG_ROOT/bench/nab/run.sh" --build "$B" --out "$OUT/nab" --series "$series"
     else
         echo "nab: bench/nab/run.sh not present" >>"$OUT/status.txt"
+    fi
+    if [[ -x "$VG_ROOT/bench/mvar/run.sh" ]]; then
+        run mvar "$VG_ROOT/bench/mvar/run.sh" --build "$B" --out "$OUT/mvar"
     fi
     LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 }
@@ -120,7 +137,7 @@ pick() {
 # The headline figures, each beside the baseline its benchmark times in the
 # same run.
 summary_table() {
-    local core base cratio replay pair arch aratio lp50 lb50 imp ing rt dkq dkr
+    local core base cratio replay pair arch aratio lp50 lb50 mem big imp ing rt dkq dkr
     core=$(pick core_replay 's/^full+adapt *[0-9.]* *\([0-9.]*\) .*/\1 M samples\/s/p')
     base=$(pick core_replay 's/^baseline *[0-9.]* *\([0-9.]*\) .*/\1 M samples\/s/p')
     cratio=$(pick core_replay 's/^full+adapt *[0-9.]* *[0-9.]* *\([0-9.]*x\).*/\1 the baseline time/p')
@@ -130,6 +147,8 @@ summary_table() {
     aratio=$(pick vigild 's/^median: .*samples\/s (\([0-9]*%\) of the pair).*/\1 of the pair/p')
     lp50=$(pick vigild_latency 's/^vigild *n [0-9]* \(p50.*\)/\1/p')
     lb50=$(pick vigild_latency 's/^plain *n [0-9]* \(p50.*\)/\1/p')
+    mem=$(pick vigild_mem 's/^idle, default config: \(.*\)/\1/p')
+    big=$(pick vigild_mem 's/^100 channels x 4096-sample windows, full: VmRSS \([0-9]* kB\).*/\1/p')
     imp=$(pick batch 's/^import (warehouse insert path): \(.*\)/\1/p')
     ing=$(pick batch 's/^ingest via mosquitto (1 worker): \(.*\)/\1/p')
     rt=$(pick batch 's/^retrain: runs .*; \(median [0-9.]* s\).*/\1/p')
@@ -142,6 +161,7 @@ summary_table() {
 | vigil-replay, CSV in -> scores out | $replay | - | - |
 | vigild over MQTT, archived end to end | $arch | plain Paho pair: $pair | $aratio |
 | trip path latency (publish -> cmd/shutdown) | $lp50 | broker publish -> subscribe: $lb50 | - |
+| vigild memory, idle (default config) | $mem | with 100 channels x 4096-sample windows full: VmRSS $big | - |
 | vigil-batch import (warehouse insert path) | $imp | - | - |
 | vigil-batch ingest through mosquitto | $ing | - | - |
 | vigil-batch retrain (fit, shrink, backtest, sign) | $rt | DuckDB per-channel quantiles: $dkq | $dkr |
@@ -153,6 +173,15 @@ EOF
         echo '```'
         awk '$1 == "det" || ($2 == "held" && $4 == "standard") || ($2 == "held-out" && $4 == "standard")' \
             "$OUT/nab.txt" | sed -n 1,12p
+        echo '```'
+    fi
+    if [[ -s "$OUT/mvar.txt" ]]; then
+        echo
+        echo "Multivariate detection (bench/mvar, held-out part, per-row F1 of the alert column as deployed):"
+        echo
+        echo '```'
+        awk '/^per-row F1/ { on = 1; next } on && /^$/ { on = 0 }
+             on && ($1 == "det" || ($2 == "held" && $3 == "alert"))' "$OUT/mvar.txt"
         echo '```'
     fi
 }
@@ -196,7 +225,7 @@ write_doc() {
         echo
         echo "<details><summary>Raw output of each script</summary>"
         local f
-        for f in core_replay vigild vigild_latency batch nab; do
+        for f in core_replay vigild vigild_latency vigild_mem batch nab mvar; do
             [[ -s "$OUT/$f.txt" ]] || continue
             echo
             echo "\`$f\`:"

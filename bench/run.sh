@@ -9,6 +9,7 @@
 # 2. replay: vigil-replay over an N-row, 3-channel CSV file (default 10
 #    million rows), R runs: median rows/s and the peak RSS (bounded memory);
 # 3. the host: CPU model, cores, load at start.
+# Build directory: $VIGIL_BUILD, default build/ of this checkout.
 # Build type is the default RelWithDebInfo (-O2 -g).  Nothing here is a
 # pass/fail test: it measures.  --quick runs 1,000,000 rows and 3 runs.
 set -euo pipefail
@@ -28,8 +29,8 @@ while [[ $# -gt 0 ]]; do
 done
 
 vg_need_packages "${VG_PKGS_BUILD[@]}" time
-vg_build "$VG_ROOT/build" >/dev/null
-B="$VG_ROOT/build"
+B="${VIGIL_BUILD:-$VG_ROOT/build}" # bench/all.sh --build passes its own
+vg_build "$B" >/dev/null
 DATA="$B/bench-data"
 mkdir -p "$DATA"
 
