@@ -10,7 +10,8 @@
 #   2. bench/bench_vigild.sh         vigild over MQTT (archiving on) beside a
 #                                    plain Paho publisher/subscriber pair
 #   3. bench/bench_vigild_latency.sh trip path latency beside the broker's own
-#                                    publish -> subscribe latency
+#                                    publish -> subscribe latency (broker with
+#                                    set_tcp_nodelay, as deployed)
 #   4. bench/bench_vigild_mem.sh     vigild's idle memory and with 100 full
 #                                    4096-sample windows
 #   5. bench/bench_batch.sh --duckdb import, ingest, retrain; DuckDB beside it
@@ -46,7 +47,7 @@ B=$VG_ROOT/build
 BEGIN_MARK='<!-- bench/all.sh: generated section begins (rewritten by every run) -->'
 END_MARK='<!-- bench/all.sh: generated section ends; the hand-written sections below are kept -->'
 
-usage() { sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; }
 
 parse_args() {
     while [[ $# -gt 0 ]]; do
@@ -109,7 +110,9 @@ run_all() {
     VIGIL_BUILD=$B run core_replay "$VG_ROOT/bench/run.sh" "${rows[@]}"
     run vigild "$VG_ROOT/bench/bench_vigild.sh" "$B" "$vruns" "$vrows"
     if [[ -x "$VG_ROOT/bench/bench_vigild_latency.sh" ]]; then
-        run vigild_latency "$VG_ROOT/bench/bench_vigild_latency.sh" "$B" "$lat"
+        # the broker as deployed (deploy/mosquitto: set_tcp_nodelay true);
+        # without it a shutdown waits ~40 ms for a delayed ACK
+        BROKER_NODELAY=1 run vigild_latency "$VG_ROOT/bench/bench_vigild_latency.sh" "$B" "$lat"
     fi
     if [[ -x "$VG_ROOT/bench/bench_vigild_mem.sh" ]]; then
         run vigild_mem "$VG_ROOT/bench/bench_vigild_mem.sh" "$B"
@@ -160,7 +163,7 @@ summary_table() {
 | core, full detector set (adaptive), 1,000 channels | $core | bare windowed z-score: $base | $cratio |
 | vigil-replay, CSV in -> scores out | $replay | - | - |
 | vigild over MQTT, archived end to end | $arch | plain Paho pair: $pair | $aratio |
-| trip path latency (publish -> cmd/shutdown) | $lp50 | broker publish -> subscribe: $lb50 | - |
+| trip path latency (publish -> cmd/shutdown, broker set_tcp_nodelay) | $lp50 | broker publish -> subscribe: $lb50 | - |
 | vigild memory, idle (default config) | $mem | with 100 channels x 4096-sample windows full: VmRSS $big | - |
 | vigil-batch import (warehouse insert path) | $imp | - | - |
 | vigil-batch ingest through mosquitto | $ing | - | - |
