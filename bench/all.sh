@@ -47,7 +47,7 @@ B=$VG_ROOT/build
 BEGIN_MARK='<!-- bench/all.sh: generated section begins (rewritten by every run) -->'
 END_MARK='<!-- bench/all.sh: generated section ends; the hand-written sections below are kept -->'
 
-usage() { sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; }
 
 parse_args() {
     while [[ $# -gt 0 ]]; do
