@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vg_detect.inc" /* vg_engine_push inlines the per-sample path */
 #include "vg_engine.h"
 #include "vg_error.h"
 
@@ -291,7 +292,7 @@ int vg_engine_push(vg_engine *e, vg_channel *c, int64_t t_us, double x, vg_verdi
         c->rejected_order++;
         return VG_EORDER;
     }
-    vg_detect_sample(&c->det, &c->par, &c->win, e->scratch, t_us, x, v);
+    detect__sample(&c->det, &c->par, &c->win, e->scratch, t_us, x, v);
     c->accepted++;
     return VG_OK;
 }

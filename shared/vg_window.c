@@ -90,7 +90,8 @@ int vg_window_push(vg_window *w, int64_t t_us, double x)
         return VG_ENAN;
     if (w->head != w->tail && t_us < w->t[(w->head - 1) & w->mask])
         return VG_EORDER;
-    vg_window_expire(w, t_us);
+    if (w->span_us > 0) /* count-only windows skip the call */
+        vg_window_expire(w, t_us);
     while (vg_window_count(w) >= w->span_n)
         window__evict(w);
     uint32_t pos = w->head;
