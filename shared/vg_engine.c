@@ -14,6 +14,7 @@
 
 #include "vg_detect.inc" /* vg_engine_push inlines the per-sample path */
 #include "vg_engine.h"
+#include "vg_window.inc" /* ... and the window push */
 #include "vg_error.h"
 
 /* engine__compile() overlays a model on the local settings field by field. */
@@ -288,7 +289,7 @@ int vg_engine_push(vg_engine *e, vg_channel *c, int64_t t_us, double x, vg_verdi
         c->rejected_nan++;
         return VG_ENAN;
     }
-    if (t_us < c->det.last_t || vg_window_push(&c->win, t_us, x) != VG_OK) {
+    if (t_us < c->det.last_t || window__push(&c->win, t_us, x) != VG_OK) {
         c->rejected_order++;
         return VG_EORDER;
     }

@@ -12,6 +12,7 @@
 
 #include "vg_error.h"
 #include "vg_window.h"
+#include "vg_window.inc" /* the push path */
 
 size_t vg_window_bytes(uint32_t cap)
 {
@@ -54,53 +55,14 @@ int64_t vg_window_newest_time(const vg_window *w)
     return w->t[(w->head - 1) & w->mask];
 }
 
-/* Removes the oldest sample from the ring and the deques. */
-static inline void window__evict(vg_window *w)
-{
-    uint32_t pos = w->tail;
-    if (w->mn_head != w->mn_tail && w->dq_min[w->mn_tail & w->mask] == pos)
-        w->mn_tail++;
-    if (w->mx_head != w->mx_tail && w->dq_max[w->mx_tail & w->mask] == pos)
-        w->mx_tail++;
-    w->tail++;
-}
-
-/* Appends position `pos` holding x to both monotonic deques. */
-static void window__deques_push(vg_window *w, uint32_t pos, double x)
-{
-    while (w->mn_head != w->mn_tail && w->v[w->dq_min[(w->mn_head - 1) & w->mask] & w->mask] >= x)
-        w->mn_head--;
-    w->dq_min[w->mn_head++ & w->mask] = pos;
-    while (w->mx_head != w->mx_tail && w->v[w->dq_max[(w->mx_head - 1) & w->mask] & w->mask] <= x)
-        w->mx_head--;
-    w->dq_max[w->mx_head++ & w->mask] = pos;
-}
-
 void vg_window_expire(vg_window *w, int64_t now_us)
 {
-    if (w->span_us <= 0)
-        return;
-    while (w->head != w->tail && w->t[w->tail & w->mask] <= now_us - w->span_us)
-        window__evict(w);
+    window__expire(w, now_us);
 }
 
 int vg_window_push(vg_window *w, int64_t t_us, double x)
 {
-    if (!isfinite(x))
-        return VG_ENAN;
-    if (w->head != w->tail && t_us < w->t[(w->head - 1) & w->mask])
-        return VG_EORDER;
-    if (w->span_us > 0) /* count-only windows skip the call */
-        vg_window_expire(w, t_us);
-    while (vg_window_count(w) >= w->span_n)
-        window__evict(w);
-    uint32_t pos = w->head;
-    w->v[pos & w->mask] = x;
-    w->t[pos & w->mask] = t_us;
-    if (w->minmax)
-        window__deques_push(w, pos, x);
-    w->head++;
-    return VG_OK;
+    return window__push(w, t_us, x);
 }
 
 double vg_window_mean(const vg_window *w)
