@@ -3,7 +3,7 @@
  * set over many channels, beside a minimal baseline in the same run.
  *
  *   vigil-bench-core [--channels N] [--samples-per-channel S] [--window W]
- *                    [--batch B] [--runs R]
+ *                    [--batch B] [--runs R] [--only model|adapt|base]
  *
  * Each channel gets a hard envelope (3-of-5 debounced limits, trip, stale
  * watchdog), rate and stuck limits, and in the first configuration a
@@ -19,7 +19,10 @@
  *               64-sample warm-up)
  *   baseline    a bare windowed mean/std z-score per channel (sliding sums,
  *               no limits, no state machines): the cheapest useful detector
- * Memory per channel is printed from the engine's own sizes.
+ * Memory per channel is printed from the engine's own sizes.  --only times
+ * one configuration (the others report 0), for `perf stat` per
+ * configuration: instructions and cycles per sample are the difference of
+ * two --runs counts divided by the extra samples.
  */
 #include <getopt.h>
 #include <math.h>
@@ -36,6 +39,7 @@ struct bench {
     uint32_t window;   /* window samples */
     uint32_t batch;    /* samples per channel block */
     int runs;          /* repetitions */
+    char only;         /* 'm', 'a' or 'b': time that configuration only; 0 = all */
     double *x;         /* values, per_chan per channel, channel-major */
 };
 
@@ -188,6 +192,7 @@ int main(int argc, char **argv)
                                        {"window", required_argument, NULL, 'w'},
                                        {"batch", required_argument, NULL, 'b'},
                                        {"runs", required_argument, NULL, 'r'},
+                                       {"only", required_argument, NULL, 'o'},
                                        {NULL, 0, NULL, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -208,14 +213,18 @@ int main(int argc, char **argv)
         case 'r':
             b.runs = (int)v;
             break;
+        case 'o':
+            b.only = optarg[0]; /* model, adapt, base */
+            break;
         default:
             fputs("usage: vigil-bench-core [--channels N] [--samples-per-channel S] "
-                  "[--window W] [--batch B] [--runs R]\n",
+                  "[--window W] [--batch B] [--runs R] [--only model|adapt|base]\n",
                   stderr);
             return 2;
         }
     }
-    if (!b.channels || !b.per_chan || !b.batch || b.runs < 1 || b.runs > 99 || b.window < 2) {
+    if (!b.channels || !b.per_chan || !b.batch || b.runs < 1 || b.runs > 99 || b.window < 2 ||
+        (b.only && !strchr("mab", b.only))) {
         fputs("vigil-bench-core: bad arguments\n", stderr);
         return 2;
     }
@@ -231,9 +240,13 @@ int main(int argc, char **argv)
     int64_t t_full = 1, t_adapt = 1;
     uint64_t trips = 0, alerts = 0;
     for (int r = 0; r < b.runs; r++) { /* interleaved, so drift hits all alike */
-        tf[r] = bench__run_engine(&b, full, &t_full, &trips);
-        ta[r] = bench__run_engine(&b, adapt, &t_adapt, &trips);
-        tb[r] = bench__run_baseline(&b, bc, &alerts);
+        tf[r] = tb[r] = ta[r] = 0;
+        if (!b.only || b.only == 'm')
+            tf[r] = bench__run_engine(&b, full, &t_full, &trips);
+        if (!b.only || b.only == 'a')
+            ta[r] = bench__run_engine(&b, adapt, &t_adapt, &trips);
+        if (!b.only || b.only == 'b')
+            tb[r] = bench__run_baseline(&b, bc, &alerts);
     }
     double n = (double)b.channels * b.per_chan;
     double mf = bench__median(tf, b.runs), ma = bench__median(ta, b.runs),
