@@ -1,22 +1,25 @@
 /*
- * vg_cbor.c - the strict CBOR reader and the libcbor-backed writer declared
- * in vg_cbor.h.
+ * vg_cbor.c - the strict CBOR reader and the writer declared in
+ * vg_cbor.h.
  *
  * Reading is one function, cbor__read_head(), that decodes the initial byte
  * and its 0/1/2/4/8-byte argument; vg_cbor_next() turns that into an item
  * and does the length checks.  Nothing recurses: vg_cbor_skip() keeps the
  * number of items still to skip per nesting level in a fixed array.
  *
- * Writing delegates every head to libcbor's cbor_encode_*() buffer
- * functions (which return 0 when the item does not fit) and copies string
- * content itself.
+ * Writing is one function too, cbor__head(): the major type and the
+ * argument in its shortest form (RFC 8949 section 4.2.1: immediate, 1, 2,
+ * 4 or 8 bytes, big-endian, from a table); floats are always float64 with
+ * the double's bit pattern unchanged.  The writer needs no library: the
+ * unit tests check it byte for byte against libcbor's cbor_encode_*()
+ * (tests/unit/test_cbor.c), which is what it replaced.
  *
  * Cost: O(1) per item head; O(n) for UTF-8 checks and skips of n bytes.
  */
 #include <math.h>
 #include <string.h>
 
-#include <cbor.h>
+#include <stdint.h>
 
 #include "vg_cbor.h"
 #include "vg_error.h"
@@ -378,21 +381,65 @@ static size_t cbor__room(const vg_cbor_writer *w, uint8_t **at)
     return w->err != VG_OK || !w->buf ? 0 : w->cap - w->len;
 }
 
-/* Records the result of a cbor_encode_*() call: n bytes, 0 = no room. */
-static int cbor__took(vg_cbor_writer *w, size_t n)
+/* The CBOR major types the writer emits (RFC 8949 section 3.1), already
+ * shifted into the initial byte's top three bits. */
+enum {
+    CBOR__UINT = 0u << 5,
+    CBOR__NEGINT = 1u << 5,
+    CBOR__BYTES = 2u << 5,
+    CBOR__TEXT = 3u << 5,
+    CBOR__ARRAY = 4u << 5,
+    CBOR__MAP = 5u << 5,
+    CBOR__TAG = 6u << 5,
+    CBOR__SIMPLE = 7u << 5,
+};
+
+/* Shortest-form argument sizes (RFC 8949 section 4.2.1, "preferred
+ * serialization"): the first row whose limit is >= the argument wins;
+ * ai is the additional information of the initial byte (0 = the value is
+ * the additional information itself). */
+static const struct cbor__arg_form {
+    uint64_t max;   /* largest argument this form holds */
+    uint8_t ai;     /* additional information, 0 = immediate */
+    uint8_t nbytes; /* bytes of argument after the initial byte */
+} cbor__forms[] = {
+    {23, 0, 0}, {0xff, 24, 1}, {0xffff, 25, 2}, {0xffffffffu, 26, 4}, {UINT64_MAX, 27, 8},
+};
+
+/* Appends initial byte `ib` (major type | additional information) and then
+ * the nbytes low-order bytes of arg, big-endian; sticky VG_ENOSPC when they
+ * do not fit.  Writes nothing on error. */
+static int cbor__emit(vg_cbor_writer *w, uint8_t ib, uint64_t arg, unsigned nbytes)
 {
-    if (w->err == VG_OK && n == 0)
+    uint8_t *at;
+    size_t room = cbor__room(w, &at);
+    if (w->err != VG_OK)
+        return w->err;
+    if (room < 1 + (size_t)nbytes) {
         w->err = VG_ENOSPC;
-    w->len += w->err == VG_OK ? n : 0;
-    return w->err;
+        return w->err;
+    }
+    at[0] = ib;
+    for (unsigned i = 0; i < nbytes; i++)
+        at[1 + i] = (uint8_t)(arg >> (8 * (nbytes - 1 - i)));
+    w->len += 1 + (size_t)nbytes;
+    return VG_OK;
+}
+
+/* Appends the head of an item of major type `major` (CBOR__*) with
+ * argument arg in its shortest form. */
+static int cbor__head(vg_cbor_writer *w, uint8_t major, uint64_t arg)
+{
+    const struct cbor__arg_form *f = cbor__forms;
+    while (arg > f->max)
+        f++;
+    return cbor__emit(w, (uint8_t)(major | (f->ai ? f->ai : arg)), arg, f->nbytes);
 }
 
 /* Contract in vg_cbor.h (every put: append, sticky error). */
 int vg_cbor_put_uint(vg_cbor_writer *w, uint64_t v)
 {
-    uint8_t *at;
-    size_t room = cbor__room(w, &at);
-    return cbor__took(w, room ? cbor_encode_uint(v, at, room) : 0);
+    return cbor__head(w, CBOR__UINT, v);
 }
 
 /* Contract in vg_cbor.h. */
@@ -400,50 +447,40 @@ int vg_cbor_put_int(vg_cbor_writer *w, int64_t v)
 {
     if (v >= 0)
         return vg_cbor_put_uint(w, (uint64_t)v);
-    uint8_t *at;
-    size_t room = cbor__room(w, &at);
-    uint64_t n = (uint64_t)(-(v + 1)); /* the CBOR argument of -1-n */
-    return cbor__took(w, room ? cbor_encode_negint(n, at, room) : 0);
+    return cbor__head(w, CBOR__NEGINT, (uint64_t)(-(v + 1))); /* -1-n */
 }
 
-/* Contract in vg_cbor.h. */
+/* Contract in vg_cbor.h: always float64 (0xfb + 8 bytes, big-endian, the
+ * bit pattern of v unchanged, NaN payloads included). */
 int vg_cbor_put_float(vg_cbor_writer *w, double v)
 {
-    uint8_t *at;
-    size_t room = cbor__room(w, &at);
-    return cbor__took(w, room ? cbor_encode_double(v, at, room) : 0);
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    return cbor__emit(w, CBOR__SIMPLE | 27, bits, 8);
 }
 
-/* Contract in vg_cbor.h. */
+/* Contract in vg_cbor.h: simple values 20 (false) / 21 (true). */
 int vg_cbor_put_bool(vg_cbor_writer *w, bool v)
 {
-    uint8_t *at;
-    size_t room = cbor__room(w, &at);
-    return cbor__took(w, room ? cbor_encode_bool(v, at, room) : 0);
+    return cbor__emit(w, (uint8_t)(CBOR__SIMPLE | (v ? 21 : 20)), 0, 0);
 }
 
 /* Contract in vg_cbor.h. */
 int vg_cbor_put_array(vg_cbor_writer *w, size_t n)
 {
-    uint8_t *at;
-    size_t room = cbor__room(w, &at);
-    return cbor__took(w, room ? cbor_encode_array_start(n, at, room) : 0);
+    return cbor__head(w, CBOR__ARRAY, n);
 }
 
 /* Contract in vg_cbor.h. */
 int vg_cbor_put_map(vg_cbor_writer *w, size_t n)
 {
-    uint8_t *at;
-    size_t room = cbor__room(w, &at);
-    return cbor__took(w, room ? cbor_encode_map_start(n, at, room) : 0);
+    return cbor__head(w, CBOR__MAP, n);
 }
 
 /* Contract in vg_cbor.h. */
 int vg_cbor_put_tag(vg_cbor_writer *w, uint64_t tag)
 {
-    uint8_t *at;
-    size_t room = cbor__room(w, &at);
-    return cbor__took(w, room ? cbor_encode_tag(tag, at, room) : 0);
+    return cbor__head(w, CBOR__TAG, tag);
 }
 
 /* Reserves `len` content bytes after a head already written. */
@@ -464,9 +501,7 @@ static uint8_t *cbor__reserve(vg_cbor_writer *w, size_t len)
 /* Contract in vg_cbor.h. */
 int vg_cbor_put_bytes_head(vg_cbor_writer *w, size_t len)
 {
-    uint8_t *at;
-    size_t room = cbor__room(w, &at);
-    return cbor__took(w, room ? cbor_encode_bytestring_start(len, at, room) : 0);
+    return cbor__head(w, CBOR__BYTES, len);
 }
 
 /* Contract in vg_cbor.h: the pointer is into the writer's buffer. */
@@ -489,9 +524,7 @@ int vg_cbor_put_bytes(vg_cbor_writer *w, const uint8_t *p, size_t len)
 /* Contract in vg_cbor.h; s is only read (the caller validates UTF-8). */
 int vg_cbor_put_text(vg_cbor_writer *w, const char *s, size_t len)
 {
-    uint8_t *at;
-    size_t room = cbor__room(w, &at);
-    if (cbor__took(w, room ? cbor_encode_string_start(len, at, room) : 0) != VG_OK)
+    if (cbor__head(w, CBOR__TEXT, len) != VG_OK)
         return w->err;
     uint8_t *dst = cbor__reserve(w, len);
     if (dst && len)

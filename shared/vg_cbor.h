@@ -1,6 +1,6 @@
 /*
- * vg_cbor.h - a small, strict CBOR (RFC 8949) reader and a writer on top of
- * libcbor's buffer encoders.  Internal to libvigil-core: the message codecs
+ * vg_cbor.h - a small, strict CBOR (RFC 8949) reader and writer, with no
+ * library underneath.  Internal to libvigil-core: the message codecs
  * (vg_msg*.c) and the bundle code (vg_bundle.c) are its only users.
  *
  * Reader: a cursor over one caller buffer.  vg_cbor_next() decodes one data
@@ -19,9 +19,11 @@
  * decoder because libcbor 0.8's cbor_stream_decode() rejects the one-byte
  * tags 6..20 as malformed, and COSE_Sign1 is tag 18 (0xd2).
  *
- * Writer: a sticky-error cursor over one caller buffer; every item is
- * written with libcbor's cbor_encode_* functions (shortest head form, so the
- * output is deterministic).  After the first failure (buffer too small) all
+ * Writer: a sticky-error cursor over one caller buffer; every head is
+ * written in its shortest form (RFC 8949 preferred serialization; floats
+ * always as float64, bit-exact), so the output is deterministic and byte
+ * for byte what libcbor's cbor_encode_*() functions give (the unit tests
+ * check that; vigild does not link libcbor).  After the first failure (buffer too small) all
  * further puts do nothing and vg_cbor_writer_finish() reports VG_ENOSPC.
  *
  * Cost: every operation is O(1) except UTF-8 validation (O(string bytes))
