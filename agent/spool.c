@@ -454,6 +454,12 @@ static void spool__free(vg_spool *s)
     free(s);
 }
 
+/* Contract in spool.h (global SQLite configuration, before any open). */
+int vg_spool_lean_memory(void)
+{
+    return sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0) == SQLITE_OK ? VG_OK : VG_EINVAL;
+}
+
 int vg_spool_open(const char *path, const vg_spool_opts *o, vg_spool **out, char *err,
                   size_t errlen)
 {

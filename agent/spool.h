@@ -102,6 +102,14 @@ typedef struct vg_spool_stats {
     vg_spool_evicted evicted;                 /* cumulative over the file's life */
 } vg_spool_stats;
 
+/* Process-wide SQLite setting for a long-running spool owner, to call once
+ * before the first vg_spool_open (later it is refused by SQLite and this
+ * returns VG_EINVAL, changing nothing): no up-front page-cache block
+ * (SQLite's default allocates and links 20 pages, ~87 kB, per connection
+ * on its first read); pages are allocated one by one as they are needed,
+ * up to the same cache_size.  Memory only, no change of behaviour. */
+int vg_spool_lean_memory(void);
+
 /* Opens the spool at `path`, creating it (mode 0644 via umask) when it does
  * not exist or is empty.  `o` may be NULL (defaults).  Refuses a SQLite file
  * that is not a vigil spool, or whose schema is newer than VG_SPOOL_SCHEMA,
