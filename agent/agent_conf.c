@@ -3,6 +3,7 @@
  * agent_conf.h).  Adding a setting = adding a row.
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,9 +71,13 @@ const vgd_cli_opt vgd_cli_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
+_Static_assert(offsetof(vgd_conf, det) == 0, "vgd_conf_init zeroes what follows det");
+
 void vgd_conf_init(vgd_conf *c)
 {
-    memset(c, 0, sizeof(*c));
+    /* det is first and vg_conf_init() sets it (without touching its unused
+     * channel slots); everything after it is zeroed here */
+    memset((char *)c + sizeof c->det, 0, sizeof(*c) - sizeof c->det);
     vg_conf_init(&c->det);
     for (const vgd_conf_key *k = vgd_conf_keys; k->name; k++)
         vgd_conf_set(c, k->section, k->name, k->dflt);

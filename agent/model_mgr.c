@@ -2,6 +2,7 @@
  * model_mgr.c - bundle verification, atomic apply, persistence and restore
  * (see model_mgr.h).
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,12 @@
 int vgd_model_init(vgd_model_mgr *mm, const char *device, const char *data_dir,
                    const char *key_file, char *err, size_t errlen)
 {
-    memset(mm, 0, sizeof(*mm));
+    /* Everything before the scratch model (~12 KiB), which vg_bundle_open()
+     * fills before anything reads it: left untouched, its pages stay out of
+     * an idle vigild's RSS until the first bundle. */
+    memset(mm, 0, offsetof(vgd_model_mgr, scratch));
+    mm->last = NULL;
+    mm->last_len = 0;
     snprintf(mm->device, sizeof mm->device, "%s", device);
     if (snprintf(mm->path, sizeof mm->path, "%s/%s", data_dir, MODEL_FILE) >=
         (int)sizeof mm->path) {

@@ -48,6 +48,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -466,6 +467,18 @@ static void main__spool_work(struct daemon *d)
     }
 }
 
+/* Whether detection settings differ: the engine settings (but its chan
+ * pointer, which points into each config) and the listed channels; slots
+ * past nchan are unset (vg_conf_init). */
+static int main__det_changed(const vg_conf *a, const vg_conf *b)
+{
+    const size_t at = offsetof(vg_engine_config, chan), after = at + sizeof a->engine.chan;
+    return memcmp(&a->engine, &b->engine, at) != 0 ||
+           memcmp((const char *)&a->engine + after, (const char *)&b->engine + after,
+                  sizeof a->engine - after) != 0 ||
+           memcmp(a->chan, b->chan, sizeof a->chan[0] * a->engine.nchan) != 0;
+}
+
 /* Applies the reloadable settings of a fresh config (SIGHUP). */
 static void main__reload(struct daemon *d)
 {
@@ -492,7 +505,7 @@ static void main__reload(struct daemon *d)
     c->action_timeout_ms = d->action.timeout_ms = n->action_timeout_ms;
     c->uplink_rate = n->uplink_rate;
     vgd_uplink_set_rate(d->up, n->uplink_rate);
-    if (memcmp(&c->det, &n->det, sizeof c->det) != 0) {
+    if (main__det_changed(&c->det, &n->det)) {
         n->det.engine.chan = n->det.chan;
         int rc = vgd_pipeline_reconfigure(d->pipe, &n->det.engine);
         if (rc == VG_OK) {
