@@ -46,12 +46,13 @@
  *              Gaussian reading of c, ratio 1 is a one-sided tail
  *              probability Q(z_cal).
  *
- * Cost: O(1) per sample - about 410 instructions, 145 cycles (measured
- * alone, 1,000 channels, on the 2.25 GHz EPYC test machine; the seasonal
- * component is 39 of them); no libm log (a cubic polynomial ln,
- * vg_adapt.c), two divisions, and a 1/sqrt per calibrator every 8 samples,
- * none on the sample-to-sample dependency chain; state 328 bytes per
- * channel (128 of them the daily profile), no allocation.
+ * Cost: O(1) per sample - 294 instructions (callgrind, bench_core; the
+ * daily profile about 35 of them); no libm log (a cubic polynomial ln,
+ * vg_adapt.inc), the four calibrators as two SSE2/NEON pairs, one division
+ * (1/sigma) and a 1/sqrt per calibrator every 8 samples, none on the
+ * sample-to-sample dependency chain; state 328 bytes per channel (128 of
+ * them the daily profile), no allocation.  The step itself is in
+ * vg_adapt.inc, so vg_detect.c and vg_engine.c inline it.
  */
 #ifndef VG_ADAPT_H
 #define VG_ADAPT_H

@@ -7,7 +7,10 @@
  * are turned into reciprocals once, at compile time of the parameters, and
  * the rate detector's 1e6/dt is cached per sampling interval, so the hot
  * path divides only for the score (and inside vg_adapt, off its dependency
- * chain).
+ * chain).  The per-sample path itself is in vg_detect.inc (static inline),
+ * shared with vg_engine.c, whose vg_engine_push() inlines it; this file
+ * compiles parameters, exports vg_detect_sample() and keeps the tick and
+ * reset.
  */
 #include <math.h>
 #include <string.h>
