@@ -24,6 +24,7 @@
 #include "fileio.h"
 #include "pipeline.h"
 #include "vg_error.h"
+#include "vg_mvar.h"
 
 #define PIPE_OUT_MAX  8192      /* encode buffer for alerts/shutdowns/acks */
 #define PIPE_BURST_US 10000000  /* one log line per reason per 10 s */
@@ -41,6 +42,9 @@ struct vgd_pipeline {
     vgd_burst burst[VG_ESTATUS_MAX];      /* log suppression per reason */
     vgd_burst spool_burst;                /* log suppression of spool errors */
     uint8_t out[PIPE_OUT_MAX];            /* encode buffer */
+    vg_mvar mv;                           /* the model's multivariate part */
+    uint64_t mv_version;                  /* model it runs from, 0 = none */
+    int64_t mv_now;                       /* now_us of the batch it scores */
 };
 
 /* Monotonic microseconds (action deadlines). */
@@ -250,6 +254,31 @@ static uint64_t pipe__block(vgd_pipeline *p, const vg_samples *s, const vg_block
     return ok;
 }
 
+/* An alert edge of the multivariate detector (vg_mvar.h): published as an
+ * alert of channel "mvar", detector "mvar". */
+static void pipe__mvar_row(void *user, int64_t t_us, const vg_mvar_out *o)
+{
+    static const vg_channel mv_chan = {.name = "mvar", .det = {.alert_det = VG_DET_MVAR}};
+    vgd_pipeline *p = user;
+    vg_verdict v = {.score = o->score, .det = VG_DET_MVAR, .alert = o->alert};
+    v.alert_edge = o->alert_edge;
+    if (o->alert_edge)
+        pipe__alert(p, &mv_chan, &v, t_us, NAN, p->mv_now);
+}
+
+/* Scores batch s with the running model's multivariate part, if it has
+ * one; restarted whenever the model changes.  O(rows x p k). */
+static void pipe__mvar(vgd_pipeline *p, const vg_samples *s, int64_t now_us)
+{
+    const vg_model *m = vg_engine_model(p->eng);
+    uint64_t ver = m && m->mvar.p ? m->version : 0;
+    if (ver != p->mv_version)
+        p->mv_version = ver && vg_mvar_init(&p->mv, &m->mvar, 0.5, 0.45) == VG_OK ? ver : 0;
+    p->mv_now = now_us;
+    if (p->mv_version)
+        vg_mvar_batch(&p->mv, s, pipe__mvar_row, p);
+}
+
 int vgd_pipeline_samples(vgd_pipeline *p, const uint8_t *buf, size_t len, int64_t now_us)
 {
     if (len > VG_MSG_MAX_BYTES)
@@ -267,6 +296,7 @@ int vgd_pipeline_samples(vgd_pipeline *p, const uint8_t *buf, size_t len, int64_
     uint64_t ok = 0;
     for (uint32_t b = 0; b < s.nblock; b++)
         ok += pipe__block(p, &s, &s.block[b], now_us);
+    pipe__mvar(p, &s, now_us);
     p->d.metrics->batches_in++;
     p->d.metrics->samples_in += ok;
     return pipe__spool(p, VG_ARCH_SAMPLES, s.seq, buf, len, now_us);
