@@ -51,7 +51,9 @@ typedef struct vg_conf {
 extern const vg_conf_key vg_conf_detect_keys[];
 extern const vg_conf_key vg_conf_channel_keys[];
 
-/* Fills *c with the defaults: no channels, vg_engine_config_init(). */
+/* Fills *c with the defaults: no channels, vg_engine_config_init().  The
+ * channel slots are left unset (each is cleared when its channel is listed;
+ * nothing reads past engine.nchan), so their pages stay untouched. */
 void vg_conf_init(vg_conf *c);
 
 /* Converts `value` by key `k`'s type into base + k->offset.  VG_ESYNTAX
