@@ -117,6 +117,7 @@ struct daemon {
     uint8_t ack_buf[256];     /* samples ack encode buffer (main thread) */
     int64_t next_tick;        /* monotonic deadlines, us */
     int64_t next_status;
+    int status_latched; /* latched flag of the last status published */
     int64_t next_metrics;
     int64_t next_quota;              /* main thread only (main__spool_work) */
     int64_t next_spool_st;           /* main thread only (main__spool_work) */
@@ -418,6 +419,7 @@ static size_t main__status(struct daemon *d, int online, int64_t now)
 
 static void main__publish_status(struct daemon *d, int online, int64_t now)
 {
+    d->status_latched = vgd_pipeline_latched(d->pipe);
     size_t len = main__status(d, online, now);
     if (len)
         main__publish(d, "status", d->status, len, 1);
@@ -544,6 +546,8 @@ static void main__step(struct daemon *d)
         vgd_pipeline_tick(d->pipe, now);
         main__actions(d, mono);
     }
+    if (vgd_pipeline_latched(d->pipe) != d->status_latched)
+        d->next_status = mono; /* a trip or reset shows in status at once */
     if (mono >= d->next_status && vgd_link_connected(d->link)) {
         d->next_status = mono + (int64_t)d->conf->status_ms * 1000;
         main__publish_status(d, 1, now);
