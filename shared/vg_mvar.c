@@ -8,8 +8,14 @@
  * row's scores mapped back: its move projected onto the principal
  * subspace).  No allocation, no
  * I/O; the state is fixed-size.
+ *
+ * Re-learning (vg_mvar.h): per row p stores into the ring and two bit
+ * operations on the alert window; when the window says the alert has
+ * persisted, one vg_mvar_fit over the ring (rotated in place into
+ * chronological order first, O(n p)), O(n p^2 + p^3).
  */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "vg_error.h"
@@ -67,13 +73,25 @@ int vg_mvar_init(vg_mvar *s, const vg_mvar_model *m, double alert_on, double ale
     if (!s || vg_mvar_check(m) != VG_OK || !(alert_on > 0 && alert_on < 1) ||
         !(alert_off > 0 && alert_off <= alert_on))
         return VG_EINVAL;
-    memset(s, 0, sizeof *s);
+    memset(s, 0, offsetof(vg_mvar, ring)); /* ring, scratch: written before read */
     s->m = *m;
+    s->relearn = VG_MVAR_RELEARN;
     memcpy(s->last, m->loc, sizeof s->last);
     s->t2_s = m->t2_mean;
     s->q_s = m->q_mean;
     s->alert_on = alert_on;
     s->alert_off = alert_off;
+    return VG_OK;
+}
+
+/* Contract in vg_mvar.h. */
+int vg_mvar_set_relearn(vg_mvar *s, uint32_t h)
+{
+    if (!s || h > VG_MVAR_RING || (h && h < 32))
+        return VG_EINVAL;
+    s->relearn = h;
+    s->win_hot = s->win_pos = 0;
+    memset(s->win, 0, sizeof s->win);
     return VG_OK;
 }
 
@@ -127,6 +145,91 @@ static void mvar__adapt(vg_mvar *s, const double *t, double a)
     }
 }
 
+/* Reverses rows [a, b) of the ring (stride p) in place. */
+static void mvar__reverse(double *r, uint32_t p, uint32_t a, uint32_t b)
+{
+    for (; a + 1 < b; a++, b--)
+        for (uint32_t j = 0; j < p; j++) {
+            double t = r[a * p + j];
+            r[a * p + j] = r[(b - 1) * p + j];
+            r[(b - 1) * p + j] = t;
+        }
+}
+
+/* Puts the ring's rows in chronological order from slot 0 (rotation by
+ * three reversals, no extra memory). */
+static void mvar__ring_order(vg_mvar *s)
+{
+    uint32_t n = s->ring_n, k = s->ring_n < VG_MVAR_RING ? 0 : s->ring_pos;
+    if (k == 0)
+        return;
+    mvar__reverse(s->ring, s->m.p, 0, k);
+    mvar__reverse(s->ring, s->m.p, k, n);
+    mvar__reverse(s->ring, s->m.p, 0, n);
+    s->ring_pos = 0;
+}
+
+/* Appends the held row s->last to the ring. */
+static void mvar__ring_push(vg_mvar *s)
+{
+    memcpy(&s->ring[(size_t)s->ring_pos * s->m.p], s->last, sizeof(double) * s->m.p);
+    s->ring_pos = (s->ring_pos + 1) % VG_MVAR_RING;
+    s->ring_n += s->ring_n < VG_MVAR_RING;
+}
+
+/* Records this row's alert bit in the window of the last 2 H rows;
+ * returns the rows in alert among them. */
+static uint32_t mvar__window(vg_mvar *s, uint8_t alert)
+{
+    uint32_t i = s->win_pos, w = i / 64;
+    uint64_t bit = 1ull << (i % 64);
+    s->win_hot -= (s->win[w] & bit) != 0;
+    s->win[w] = alert ? s->win[w] | bit : s->win[w] & ~bit;
+    s->win_hot += alert;
+    s->win_pos = (i + 1) % (2 * s->relearn);
+    return s->win_hot;
+}
+
+/* Re-fits the model on the ring's rows.  1 when the new model is in use
+ * (same channels, same order), 0 when the old one stays. */
+static int mvar__refit(vg_mvar *s)
+{
+    const char *names[VG_MVAR_MAX];
+    vg_mvar_opts o;
+    vg_mvar_model nm;
+    for (uint32_t j = 0; j < s->m.p; j++)
+        names[j] = s->m.name[j];
+    vg_mvar_opts_init(&o);
+    o.lambda = s->m.lambda;
+    o.drift = s->m.drift;
+    mvar__ring_order(s);
+    int ok = vg_mvar_fit(names, s->m.p, s->ring, s->ring_n, s->fit_scratch, &o, &nm) == VG_OK &&
+             nm.p == s->m.p;
+    vg_mvar_set_relearn(s, s->relearn);
+    if (!ok) {
+        s->relearn_fails++;
+        return 0;
+    }
+    s->m = nm;
+    s->t2_s = nm.t2_mean;
+    s->q_s = nm.q_mean;
+    s->alert = 0;
+    s->ring_n = s->ring_pos = 0;
+    s->relearns++;
+    return 1;
+}
+
+/* After row scoring: ring, window and, when due, the re-fit.  1 when the
+ * model was re-fitted. */
+static int mvar__relearn_step(vg_mvar *s)
+{
+    if (!s->relearn)
+        return 0;
+    mvar__ring_push(s);
+    uint32_t hot = mvar__window(s, s->alert);
+    return hot >= s->relearn && s->ring_n >= s->relearn && mvar__refit(s);
+}
+
 /* Contract in vg_mvar.h; x is only read, *out is filled. */
 void vg_mvar_row(vg_mvar *s, const double *x, vg_mvar_out *out)
 {
@@ -149,9 +252,10 @@ void vg_mvar_row(vg_mvar *s, const double *x, vg_mvar_out *out)
         s->alert = 1;
     else if (s->alert && out->score < s->alert_off)
         s->alert = 0;
+    out->relearnt = (uint8_t)mvar__relearn_step(s);
     out->alert = s->alert;
     out->alert_edge = was == s->alert ? 0 : s->alert ? 1 : 2;
-    if (s->m.drift > 0)
+    if (s->m.drift > 0 && !out->relearnt)
         mvar__adapt(s, t, r2 < MVAR_GATE ? s->m.drift : s->m.drift * MVAR_SLOW);
     s->rows++;
 }

@@ -46,6 +46,21 @@
  * rate on rows with R^2 under 0.25, at 1/50 of it otherwise, so a
  * persistent fault is learnt only slowly (about 6% after 100 rows at the
  * default 0.03) and a drift that got past the gate is still caught up.
+ * Re-learning a persistent new regime: the state keeps a ring of the last
+ * VG_MVAR_RING held rows (inside the object, 64 KiB at p = 16) and a bit
+ * window of the alert state of the last 2 H rows, H = `relearn` rows
+ * (VG_MVAR_RELEARN by default, vg_mvar_set_relearn; at most VG_MVAR_RING).
+ * When H of those 2 H rows were in alert (an alarm lasting H rows, or an
+ * intermittent one on at least half the rows for 2 H rows) and the ring
+ * holds at least H rows since the last re-learn, the model is re-fitted on
+ * the ring's rows (vg_mvar_fit, default options with the model's lambda
+ * and drift; O(n p^2 + p^3), n <= VG_MVAR_RING, once per such event, no
+ * allocation: the fit's scratch is in the object too), the EWMAs restart
+ * from the new model's means, the alert clears (out->relearnt = 1) and
+ * `relearns` counts it.  A refit that would lose a channel (constant over
+ * the ring) is not used (`relearn_fails`); the window restarts.  So a
+ * correlation break shorter than H rows stays alarmed the whole time; a
+ * new operating regime is alarmed for H rows, then learnt.
  * vg_mvar_batch() scores a decoded samples batch as rows (for vigild).
  * The detector never trips: trips come only from the safety envelope.
  */
@@ -57,6 +72,11 @@
 
 #include "vg_model.h"
 #include "vg_msg.h"
+
+#define VG_MVAR_RING 512 /* rows kept for re-learning */
+#ifndef VG_MVAR_RELEARN
+#define VG_MVAR_RELEARN 384 /* default re-learn horizon H, rows (0 = off) */
+#endif
 
 /* Fit options. */
 typedef struct vg_mvar_opts {
@@ -102,6 +122,7 @@ typedef struct vg_mvar_out {
     uint8_t which;      /* 0: T^2 gave R, 1: Q gave R */
     uint8_t alert;      /* alert state after this row */
     uint8_t alert_edge; /* 1 raised, 2 cleared by this row, else 0 */
+    uint8_t relearnt;   /* 1: the model was re-fitted after this row */
 } vg_mvar_out;
 
 /* Online state: owns a copy of the model. */
@@ -112,13 +133,30 @@ typedef struct vg_mvar {
     double alert_on, alert_off;
     uint64_t rows; /* rows scored */
     uint8_t alert; /* alert raised */
+    /* re-learning (see above); ring and fit_scratch are written only as
+     * rows arrive, so an idle object leaves their pages untouched */
+    uint32_t relearn;                        /* horizon H in rows, 0 = never */
+    uint32_t ring_n;                         /* rows held in ring since the last re-learn */
+    uint32_t ring_pos;                       /* next ring slot */
+    uint32_t win_hot;                        /* rows in alert among the window's */
+    uint32_t win_pos;                        /* next window bit, 0..2 H) */
+    uint32_t relearns;                       /* re-fits made */
+    uint32_t relearn_fails;                  /* re-fits not usable */
+    uint64_t win[2 * VG_MVAR_RING / 64];     /* alert bit of the last 2 H rows */
+    double ring[VG_MVAR_RING * VG_MVAR_MAX]; /* held rows, stride m.p */
+    double fit_scratch[2 * VG_MVAR_RING];    /* vg_mvar_fit's scratch */
 } vg_mvar;
 
 /* Starts scoring with a copy of *m (vg_mvar_check must pass) and the alert
  * thresholds on the score.  VG_EINVAL for a bad model or thresholds. */
 int vg_mvar_init(vg_mvar *s, const vg_mvar_model *m, double alert_on, double alert_off);
 
-/* Scores one row: x[j] is model channel j's value (NaN = missing). */
+/* Sets the re-learn horizon to h rows (0: never re-learn); restarts the
+ * alert window.  VG_EINVAL when h > VG_MVAR_RING or h < 32. */
+int vg_mvar_set_relearn(vg_mvar *s, uint32_t h);
+
+/* Scores one row: x[j] is model channel j's value (NaN = missing).  May
+ * re-fit the model (see above): O(n p^2 + p^3) on that row only. */
 void vg_mvar_row(vg_mvar *s, const double *x, vg_mvar_out *out);
 
 /* Called by vg_mvar_batch for every row scored: its time and verdict. */
