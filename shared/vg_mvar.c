@@ -23,6 +23,7 @@
 
 #define MVAR_GATE 0.25 /* full-rate adaptation under this R^2 */
 #define MVAR_SLOW 0.02 /* else this fraction of the rate */
+#define MVAR_HOT  0.5  /* hot alert row: raw stat over this of its limit */
 
 /* True when every one of v[0..n) is finite and, if pos, positive. */
 static int mvar__finite(const double *v, uint32_t n, int pos)
@@ -219,14 +220,17 @@ static int mvar__refit(vg_mvar *s)
     return 1;
 }
 
-/* After row scoring: ring, window and, when due, the re-fit.  1 when the
- * model was re-fitted. */
-static int mvar__relearn_step(vg_mvar *s)
+/* After row scoring: ring, window and, when due, the re-fit.  A row counts
+ * as hot when in alert and its own raw T^2 or Q (o->t2, o->q) is over
+ * MVAR_HOT of its limit too, so the EWMA's tail after a short break ends
+ * is not counted.  1 when the model was re-fitted. */
+static int mvar__relearn_step(vg_mvar *s, const vg_mvar_out *o)
 {
     if (!s->relearn)
         return 0;
     mvar__ring_push(s);
-    uint32_t hot = mvar__window(s, s->alert);
+    int raw = o->t2 >= MVAR_HOT * s->m.t2_lim || o->q >= MVAR_HOT * s->m.q_lim;
+    uint32_t hot = mvar__window(s, (uint8_t)(s->alert && raw));
     return hot >= s->relearn && s->ring_n >= s->relearn && mvar__refit(s);
 }
 
@@ -252,7 +256,7 @@ void vg_mvar_row(vg_mvar *s, const double *x, vg_mvar_out *out)
         s->alert = 1;
     else if (s->alert && out->score < s->alert_off)
         s->alert = 0;
-    out->relearnt = (uint8_t)mvar__relearn_step(s);
+    out->relearnt = (uint8_t)mvar__relearn_step(s, out);
     out->alert = s->alert;
     out->alert_edge = was == s->alert ? 0 : s->alert ? 1 : 2;
     if (s->m.drift > 0 && !out->relearnt)

@@ -4,6 +4,9 @@
  * detected (by Q), a shift along the correlation is T^2's, the fit is
  * bit-for-bit deterministic, missing cells are held, constant channels are
  * left out, and the limits meet the false-alarm target on fresh rows.
+ * Re-learning: a persistent new regime alarms, then is re-learnt and the
+ * alert clears; a break shorter than the horizon stays alarmed throughout;
+ * the re-fit is deterministic.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -386,6 +389,7 @@ static void test_drift_never_learns_a_break(void)
     CU_ASSERT_TRUE(m.drift > 0);
     vg_mvar s;
     vg_mvar_init(&s, &m, 0.5, 0.45);
+    CU_ASSERT_EQUAL(vg_mvar_set_relearn(&s, 0), VG_OK); /* drift alone */
     vg_mvar_out out = {0};
     double row[4] = {10 + 2.02, 5 - 1.0, 20 - 3.0, 40};
     for (int i = 0; i < 5000; i++)
@@ -489,6 +493,116 @@ static void test_batch_rows(void)
     CU_ASSERT_EQUAL(vg_mvar_batch(&a, &smp, NULL, NULL), 0);
 }
 
+/* Row of the machine in a new regime: pressure now falls with load (the
+ * correlation flipped), the rest as before. */
+static void regime_row(uint64_t *rng, double *row)
+{
+    machine_row(rng, row);
+    row[1] = 10 - row[1];
+}
+
+/* Scores `rows` rows of the new regime from row 0, then `back` rows of the
+ * old one; records every row's verdict in outs (when not NULL). */
+static void run_regime(vg_mvar *s, uint64_t seed, size_t rows, size_t back, vg_mvar_out *outs)
+{
+    uint64_t rng = seed;
+    for (size_t i = 0; i < rows + back; i++) {
+        double row[4];
+        vg_mvar_out o;
+        if (i < rows)
+            regime_row(&rng, row);
+        else
+            machine_row(&rng, row);
+        vg_mvar_row(s, row, &o);
+        if (outs)
+            outs[i] = o;
+    }
+}
+
+static vg_mvar rs1, rs2; /* 72 KiB each: static */
+static vg_mvar_out routs1[4000], routs2[4000];
+
+static void test_regime_relearnt(void)
+{
+    machine(31, 4000);
+    vg_mvar_model m;
+    fit_default(&m, 4000);
+    CU_ASSERT_EQUAL_FATAL(vg_mvar_init(&rs1, &m, 0.5, 0.45), VG_OK);
+    CU_ASSERT_EQUAL(rs1.relearn, VG_MVAR_RELEARN);
+    run_regime(&rs1, 32, 4000, 0, routs1);
+    /* alarmed within 20 rows, and every row after until the re-fit */
+    size_t first = 0, at = 0;
+    while (first < 4000 && !routs1[first].alert)
+        first++;
+    CU_ASSERT_TRUE(first < 20);
+    while (at < 4000 && !routs1[at].relearnt)
+        at++;
+    CU_ASSERT_TRUE_FATAL(at < 4000);
+    /* at least H rows of alarm, at most 2 H */
+    CU_ASSERT_TRUE(at >= first + VG_MVAR_RELEARN - 1 && at < first + 2 * VG_MVAR_RELEARN);
+    for (size_t i = first; i < at; i++)
+        CU_ASSERT_EQUAL_FATAL(routs1[i].alert, 1);
+    CU_ASSERT_EQUAL(routs1[at].alert, 0);
+    CU_ASSERT_EQUAL(routs1[at].alert_edge, 2);
+    /* the new regime is learnt: the rest of the run is (almost) quiet */
+    size_t hot = 0;
+    for (size_t i = at + 1; i < 4000; i++)
+        hot += routs1[i].alert;
+    CU_ASSERT_TRUE(hot < 40);
+    CU_ASSERT_EQUAL(rs1.relearns, 1);
+    CU_ASSERT_EQUAL(rs1.relearn_fails, 0);
+    CU_ASSERT_EQUAL(vg_mvar_check(&rs1.m), VG_OK);
+    CU_ASSERT_TRUE(rs1.m.load[1 * rs1.m.k] * rs1.m.load[0] < 0); /* flipped */
+}
+
+static void test_short_break_stays_alarmed(void)
+{
+    machine(33, 4000);
+    vg_mvar_model m;
+    fit_default(&m, 4000);
+    CU_ASSERT_EQUAL_FATAL(vg_mvar_init(&rs1, &m, 0.5, 0.45), VG_OK);
+    size_t len = VG_MVAR_RELEARN - 10;
+    run_regime(&rs1, 34, len, 2000, routs1);
+    size_t first = 0;
+    while (first < len && !routs1[first].alert)
+        first++;
+    CU_ASSERT_TRUE(first < 20);
+    for (size_t i = first; i < len; i++) {
+        CU_ASSERT_EQUAL_FATAL(routs1[i].alert, 1);
+        CU_ASSERT_EQUAL_FATAL(routs1[i].relearnt, 0);
+    }
+    CU_ASSERT_EQUAL(rs1.relearns, 0);
+    /* back to the learnt regime: the alert clears within a few rows */
+    size_t hot = 0;
+    for (size_t i = len + 20; i < len + 2000; i++)
+        hot += routs1[i].alert;
+    CU_ASSERT_TRUE(hot < 20);
+}
+
+static void test_relearn_deterministic(void)
+{
+    machine(35, 4000);
+    vg_mvar_model m;
+    fit_default(&m, 4000);
+    CU_ASSERT_EQUAL_FATAL(vg_mvar_init(&rs1, &m, 0.5, 0.45), VG_OK);
+    CU_ASSERT_EQUAL_FATAL(vg_mvar_init(&rs2, &m, 0.5, 0.45), VG_OK);
+    /* 700 rows: the ring wraps before the re-fit reads it */
+    CU_ASSERT_EQUAL(vg_mvar_set_relearn(&rs1, VG_MVAR_RING), VG_OK);
+    CU_ASSERT_EQUAL(vg_mvar_set_relearn(&rs2, VG_MVAR_RING), VG_OK);
+    run_regime(&rs1, 36, 3000, 1000, routs1);
+    run_regime(&rs2, 36, 3000, 1000, routs2);
+    CU_ASSERT_TRUE(rs1.relearns >= 1);
+    CU_ASSERT_EQUAL(rs1.relearns, rs2.relearns);
+    CU_ASSERT_EQUAL(memcmp(&rs1.m, &rs2.m, sizeof rs1.m), 0);
+    int same = 1;
+    for (size_t i = 0; i < 4000; i++)
+        same &= memcmp(&routs1[i].score, &routs2[i].score, sizeof(double)) == 0 &&
+                routs1[i].alert == routs2[i].alert;
+    CU_ASSERT_TRUE(same);
+    CU_ASSERT_EQUAL(vg_mvar_set_relearn(&rs1, VG_MVAR_RING + 1), VG_EINVAL);
+    CU_ASSERT_EQUAL(vg_mvar_set_relearn(&rs1, 5), VG_EINVAL);
+}
+
 int init_mvar_tests(void)
 {
     CU_pSuite s = CU_add_suite("mvar", NULL, NULL);
@@ -511,5 +625,9 @@ int init_mvar_tests(void)
                 test_drift_never_learns_a_break);
     CU_add_test(s, "spikes in the training rows are left out", test_training_spikes_left_out);
     CU_add_test(s, "samples batch scored as rows", test_batch_rows);
+    CU_add_test(s, "a persistent new regime is re-learnt", test_regime_relearnt);
+    CU_add_test(s, "a break shorter than the horizon stays alarmed",
+                test_short_break_stays_alarmed);
+    CU_add_test(s, "re-learning is deterministic", test_relearn_deterministic);
     return 0;
 }
