@@ -35,7 +35,8 @@
  *
  * Online (vg_mvar.c): per row O(p k) flops (2 p k multiply-adds with drift
  * adaptation), no allocation, fixed-size
- * state (about 0.4 KiB plus a copy of the model, 3.6 KiB).  A missing cell
+ * state (about 0.5 KiB plus a copy of the model, 3.6 KiB, plus the
+ * re-learning ring and fit scratch, 72 KiB).  A missing cell
  * (NaN) holds its channel's last value (the model mean before any).  The
  * ratio R = sqrt(max(EWMA(T^2) / t2_lim, EWMA(Q) / q_lim)) is in the style
  * of the univariate detectors: the score is R^2 / (1 + R^2), an alert is
@@ -47,20 +48,23 @@
  * persistent fault is learnt only slowly (about 6% after 100 rows at the
  * default 0.03) and a drift that got past the gate is still caught up.
  * Re-learning a persistent new regime: the state keeps a ring of the last
- * VG_MVAR_RING held rows (inside the object, 64 KiB at p = 16) and a bit
- * window of the alert state of the last 2 H rows, H = `relearn` rows
- * (VG_MVAR_RELEARN by default, vg_mvar_set_relearn; at most VG_MVAR_RING).
- * When H of those 2 H rows were in alert (an alarm lasting H rows, or an
- * intermittent one on at least half the rows for 2 H rows) and the ring
+ * VG_MVAR_RING held rows (inside the object: 64 KiB at p = 16, written only
+ * as rows arrive) and a bit window over the last 2 H rows, H = `relearn`
+ * (VG_MVAR_RELEARN = 384 by default, vg_mvar_set_relearn; at most
+ * VG_MVAR_RING).  A row is "hot" when in alert and its own raw T^2 or Q is
+ * over half its limit (so the EWMA's tail after a break ends is not
+ * counted).  When H of the last 2 H rows were hot (an alarm lasting H rows,
+ * or an intermittent one hot on half the rows for 2 H rows) and the ring
  * holds at least H rows since the last re-learn, the model is re-fitted on
- * the ring's rows (vg_mvar_fit, default options with the model's lambda
- * and drift; O(n p^2 + p^3), n <= VG_MVAR_RING, once per such event, no
+ * the ring's rows (vg_mvar_fit, default options with the model's lambda and
+ * drift; O(n p^2 + p^3), n <= VG_MVAR_RING, once per such event, no
  * allocation: the fit's scratch is in the object too), the EWMAs restart
- * from the new model's means, the alert clears (out->relearnt = 1) and
- * `relearns` counts it.  A refit that would lose a channel (constant over
- * the ring) is not used (`relearn_fails`); the window restarts.  So a
- * correlation break shorter than H rows stays alarmed the whole time; a
- * new operating regime is alarmed for H rows, then learnt.
+ * from the new model's means, the alert clears (out->relearnt = 1, an
+ * alert_edge 2) and `relearns` counts it.  A re-fit that would lose a
+ * channel (constant over the ring) or fails is not used (`relearn_fails`);
+ * the window restarts.  So a correlation break shorter than H rows stays
+ * alarmed the whole time and is not learnt; a new operating regime is
+ * alarmed for H to 2 H rows, then learnt.
  * vg_mvar_batch() scores a decoded samples batch as rows (for vigild).
  * The detector never trips: trips come only from the safety envelope.
  */

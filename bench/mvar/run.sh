@@ -20,7 +20,11 @@
 #    profiles) with the edges of the alert column as the predicted
 #    changepoints, tune and held parts;
 # 4. prints each detector's wall-clock throughput over the corpus (rows/s,
-#    including CSV parsing and the fit).
+#    including CSV parsing and the fit);
+# 5. the drifting-correlation case (no fault; the channels' correlations
+#    drift: vigil-gen-csv --channels 4, 10000 rows, fitted on the first
+#    4000): rows in alert with --mvar joint / only / off (fewer is better:
+#    every one is a false positive).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 B="$ROOT/build"
@@ -35,14 +39,14 @@ while [[ $# -gt 0 ]]; do
     --series) SERIES="$2"; shift 2 ;;
     --seed) SEED="$2"; shift 2 ;;
     --train) TRAIN="$2"; shift 2 ;;
-    -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
 OUT="${OUT:-$B/mvar}"
 [[ -f "$B/CMakeCache.txt" ]] || cmake -S "$ROOT" -B "$B" >/dev/null
 cmake --build "$B" -j2 --target vigil-replay vigil-mvar-corpus vigil-mvar-score \
-    vigil-mvar-baseline vigil-nab-score >/dev/null
+    vigil-mvar-baseline vigil-nab-score vigil-gen-csv >/dev/null
 rm -rf "$OUT" && mkdir -p "$OUT/data" "$OUT/res"
 "$B/bench/vigil-mvar-corpus" --out "$OUT/data" --series "$SERIES" --seed "$SEED" --train "$TRAIN"
 M="$OUT/data/manifest.csv"
@@ -95,4 +99,16 @@ for part in tune held; do
         "$B/bench/vigil-nab-score" --manifest "$M" --dir "$OUT/res" --det "$d-cp" \
             --part "$part" --col alert
     done
+done
+
+# The drifting-correlation case: no fault, so every row in alert is a false
+# positive.
+"$B/bench/vigil-gen-csv" --channels 4 >"$OUT/data/drift4.csv"
+echo
+echo "drifting correlations (vigil-gen-csv --channels 4, --train-rows 4000): rows in alert of 10000"
+for mode in joint only off; do
+    "$R" --train-rows 4000 --mvar "$mode" "$OUT/data/drift4.csv" >"$OUT/res/drift4.$mode.csv"
+    awk -F, -v m="$mode" 'NR > 1 {a += $3; e += NR > 2 && $3 != prev; prev = $3}
+        END {printf "drift4 --mvar %-5s alert rows %5d  alert edges %3d\n", m, a, e}' \
+        "$OUT/res/drift4.$mode.csv"
 done
