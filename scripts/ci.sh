@@ -195,10 +195,10 @@ stage_format() {
     local files=() bad=() f
     if git -C "$VG_ROOT" rev-parse --git-dir >/dev/null 2>&1; then
         mapfile -t files < <(git -C "$VG_ROOT" ls-files --cached --others --exclude-standard \
-            -- '*.c' '*.h' | sort -u)
+            -- '*.c' '*.h' '*.inc' | sort -u)
     else
         mapfile -t files < <(cd "$VG_ROOT" && find . -path './build*' -prune -o \
-            -type f \( -name '*.c' -o -name '*.h' \) -print | sed 's|^\./||' | sort)
+            -type f \( -name '*.c' -o -name '*.h' -o -name '*.inc' \) -print | sed 's|^\./||' | sort)
     fi
     vg_info "$(clang-format --version | head -n 1); ${#files[@]} files"
     [[ ${#files[@]} -gt 0 ]] || {
@@ -244,7 +244,8 @@ stage_sanitize() {
     # as glibc's does, instead of aborting, so the tests of the refusal
     # paths (e.g. an engine sized past the address space) can run.  The fuzz
     # stage keeps libFuzzer's own -malloc_limit_mb on such requests.
-    export ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:allocator_may_return_null=1:print_summary=1
+    export ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:allocator_may_return_null=1:print_summary=1:suppressions=$VG_ROOT/tests/asan.supp
+    # asan.supp: one upstream Paho race, reads inside libpaho only; see the file
     export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:print_summary=1
     # third-party (OpenSSL) allocations only; see the file
     export LSAN_OPTIONS=suppressions=$VG_ROOT/tests/lsan.supp:print_suppressions=0
