@@ -187,7 +187,7 @@ static uint32_t mvar__window(vg_mvar *s, uint8_t alert)
     s->win_hot -= (s->win[w] & bit) != 0;
     s->win[w] = alert ? s->win[w] | bit : s->win[w] & ~bit;
     s->win_hot += alert;
-    s->win_pos = (i + 1) % (2 * s->relearn);
+    s->win_pos = (i + 1) % (VG_MVAR_WIN * s->relearn);
     return s->win_hot;
 }
 

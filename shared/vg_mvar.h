@@ -51,7 +51,7 @@
  * VG_MVAR_RING held rows (inside the object: 64 KiB at p = 16, written only
  * as rows arrive) and a bit window over the last 2 H rows, H = `relearn`
  * (VG_MVAR_RELEARN = 384 by default, vg_mvar_set_relearn; at most
- * VG_MVAR_RING).  A row is "hot" when in alert and its own raw T^2 or Q is
+ * VG_MVAR_RING; W = VG_MVAR_WIN = 2).  A row is "hot" when in alert and its own raw T^2 or Q is
  * over half its limit (so the EWMA's tail after a break ends is not
  * counted).  When H of the last 2 H rows were hot (an alarm lasting H rows,
  * or an intermittent one hot on half the rows for 2 H rows) and the ring
@@ -78,6 +78,9 @@
 #include "vg_msg.h"
 
 #define VG_MVAR_RING 512 /* rows kept for re-learning */
+#ifndef VG_MVAR_WIN
+#define VG_MVAR_WIN 2 /* the hot window spans W H rows (build option) */
+#endif
 #ifndef VG_MVAR_RELEARN
 #define VG_MVAR_RELEARN 384 /* default re-learn horizon H, rows (0 = off) */
 #endif
@@ -139,16 +142,16 @@ typedef struct vg_mvar {
     uint8_t alert; /* alert raised */
     /* re-learning (see above); ring and fit_scratch are written only as
      * rows arrive, so an idle object leaves their pages untouched */
-    uint32_t relearn;                        /* horizon H in rows, 0 = never */
-    uint32_t ring_n;                         /* rows held in ring since the last re-learn */
-    uint32_t ring_pos;                       /* next ring slot */
-    uint32_t win_hot;                        /* rows in alert among the window's */
-    uint32_t win_pos;                        /* next window bit, 0..2 H) */
-    uint32_t relearns;                       /* re-fits made */
-    uint32_t relearn_fails;                  /* re-fits not usable */
-    uint64_t win[2 * VG_MVAR_RING / 64];     /* alert bit of the last 2 H rows */
-    double ring[VG_MVAR_RING * VG_MVAR_MAX]; /* held rows, stride m.p */
-    double fit_scratch[2 * VG_MVAR_RING];    /* vg_mvar_fit's scratch */
+    uint32_t relearn;                              /* horizon H in rows, 0 = never */
+    uint32_t ring_n;                               /* rows held in ring since the last re-learn */
+    uint32_t ring_pos;                             /* next ring slot */
+    uint32_t win_hot;                              /* rows in alert among the window's */
+    uint32_t win_pos;                              /* next window bit, 0..2 H) */
+    uint32_t relearns;                             /* re-fits made */
+    uint32_t relearn_fails;                        /* re-fits not usable */
+    uint64_t win[VG_MVAR_WIN * VG_MVAR_RING / 64]; /* hot bit of the last W H rows */
+    double ring[VG_MVAR_RING * VG_MVAR_MAX];       /* held rows, stride m.p */
+    double fit_scratch[2 * VG_MVAR_RING];          /* vg_mvar_fit's scratch */
 } vg_mvar;
 
 /* Starts scoring with a copy of *m (vg_mvar_check must pass) and the alert
