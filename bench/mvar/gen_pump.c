@@ -43,6 +43,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../bench_rng.h"
+
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
 #endif
@@ -62,48 +64,6 @@ static const char *const ch_name[GP_NCH] = {"vib1",       "vib2",       "current
  * of sensor faults) and its measurement noise sd. */
 static const double ch_marg[GP_NCH] = {0.25, 0.2, 2.0, 0.35, 1.5, 0.8, 0.6, 7.0};
 static const double ch_noise[GP_NCH] = {0.05, 0.05, 0.25, 0.03, 0.1, 0.08, 0.35, 0.8};
-
-typedef struct rng {
-    uint64_t s[4]; /* xoshiro256** state */
-} rng;
-
-static uint64_t rng__splitmix(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static void rng_seed(rng *r, uint64_t seed, uint64_t idx)
-{
-    uint64_t x = seed * 1000003ull + idx;
-    for (int i = 0; i < 4; i++)
-        r->s[i] = rng__splitmix(&x);
-}
-
-static uint64_t rng_next(rng *r)
-{
-    uint64_t *s = r->s, res = ((s[1] * 5) << 7 | (s[1] * 5) >> 57) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = s[3] << 45 | s[3] >> 19;
-    return res;
-}
-
-static double rng_unif(rng *r)
-{
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
-}
-
-static double rng_norm(rng *r)
-{
-    double u = rng_unif(r) + 1e-300, v = rng_unif(r);
-    return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
-}
 
 /* Heavy-tailed unit noise: a normal with a 5% chance of 3x the spread. */
 static double rng_heavy(rng *r)

@@ -36,6 +36,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../bench_rng.h"
+
 #define GEN_STEP_S  300        /* seconds between samples */
 #define GEN_T0      1700000000 /* first timestamp (epoch seconds) */
 #define GEN_DAY     288        /* samples per day */
@@ -76,52 +78,6 @@ static const char *const base_name[B_NKIND] = {"daily",  "weekly", "trend", "ar"
                                                "bursty", "walk",   "duty",  "smooth"};
 static const char *const ano_name[A_NKIND] = {"spike", "level", "varup",  "vardown", "period",
                                               "drift", "stuck", "silent", "zero",    "noseason"};
-
-/* Random stream (xoshiro256**). */
-typedef struct rng {
-    uint64_t s[4]; /* generator state */
-} rng;
-
-static uint64_t rng__splitmix(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-/* Seeds *r from (seed, series index). */
-static void rng_seed(rng *r, uint64_t seed, uint64_t idx)
-{
-    uint64_t x = seed * 1000003ull + idx;
-    for (int i = 0; i < 4; i++)
-        r->s[i] = rng__splitmix(&x);
-}
-
-static uint64_t rng_next(rng *r)
-{
-    uint64_t *s = r->s, res = ((s[1] * 5) << 7 | (s[1] * 5) >> 57) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = s[3] << 45 | s[3] >> 19;
-    return res;
-}
-
-/* Uniform in [0, 1). */
-static double rng_unif(rng *r)
-{
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
-}
-
-/* Standard normal (Box-Muller, one value per call). */
-static double rng_norm(rng *r)
-{
-    double u = rng_unif(r) + 1e-300, v = rng_unif(r);
-    return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
-}
 
 /* Student-t with 3 degrees of freedom, scaled to unit variance. */
 static double rng_t3(rng *r)
