@@ -31,6 +31,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_rng.h"
 #include "vg_engine.h"
 
 struct bench {
@@ -50,22 +51,14 @@ static double bench__now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static uint64_t bench__rand(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static void bench__data(struct bench *b)
 {
-    uint64_t rng = 1;
+    uint64_t state = 1;
     size_t n = (size_t)b->channels * b->per_chan;
     b->x = malloc(n * sizeof(double));
     for (size_t i = 0; i < n; i++) {
-        double u = ((double)(bench__rand(&rng) >> 11) + 0.5) * 0x1.0p-53;
-        double v = (double)(bench__rand(&rng) >> 11) * 0x1.0p-53;
+        double u = ((double)(rng__splitmix(&state) >> 11) + 0.5) * 0x1.0p-53;
+        double v = (double)(rng__splitmix(&state) >> 11) * 0x1.0p-53;
         b->x[i] = 50 + 2 * sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
     }
 }

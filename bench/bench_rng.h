@@ -5,7 +5,9 @@
  * corpus generator (bench/nab/gen_corpus.c, bench/mvar/gen_pump.c) writes
  * the same bytes for the same --seed on every machine.  Not vigil-sim's
  * generator (firmware-sim/rng.h): its seeding differs, and changing either
- * would change every published corpus figure.
+ * would change every published corpus figure.  The micro-benchmarks
+ * (bench_core.c, mvar/bench_mvar.c) draw their synthetic data from the
+ * splitmix64 step alone.
  *
  * Cost: O(1) per draw; rng_norm adds one log, one sqrt and one cos.
  */

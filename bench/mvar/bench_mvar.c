@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../bench_rng.h"
 #include "vg_mvar.h"
 
 #define BM_FIT 50000
@@ -27,12 +28,10 @@ static double bm__now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Uniform in [-0.5, 0.5) from the corpora's splitmix64 step. */
 static double bm__unif(uint64_t *s)
 {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return (double)((z ^ (z >> 31)) >> 11) * 0x1.0p-53 - 0.5;
+    return (double)(rng__splitmix(s) >> 11) * 0x1.0p-53 - 0.5;
 }
 
 /* n rows x p channels: channel j = (j+1) * a + (j % 3) * b + noise. */
