@@ -119,6 +119,13 @@ void vg_detect_init(vg_detect *s)
     s->rate_gain = 1.0;
 }
 
+/* Contract in vg_detect.h. */
+void vg_detect_new_params(vg_detect *s)
+{
+    s->ref_ok = 0;
+    s->since_ref = 0;
+}
+
 void vg_detect_sample(vg_detect *s, const vg_params *p, const vg_window *w, double *scratch,
                       int64_t t_us, double x, vg_verdict *out)
 {

@@ -165,6 +165,11 @@ typedef struct vg_verdict {
 /* Resets *s to "no samples seen". */
 void vg_detect_init(vg_detect *s);
 
+/* The parameters of *s changed (a model applied or removed): the fitted
+ * reference is taken afresh on the next sample.  Everything else - windows,
+ * the adaptive detector, alert and trip state - carries on.  O(1). */
+void vg_detect_new_params(vg_detect *s);
+
 /* Scores sample (t_us, x), which the caller has just pushed into `w` (the
  * channel's window), and updates alert and trip state.  O(1) amortised. */
 void vg_detect_sample(vg_detect *s, const vg_params *p, const vg_window *w, double *scratch,

@@ -358,8 +358,7 @@ int vg_engine_apply_model(vg_engine *e, const vg_model *m)
     for (uint32_t i = 0; i < e->nch; i++) {
         vg_channel *c = &e->ch[i];
         engine__compile(e, c);
-        c->det.ref_ok = 0; /* pick up the new reference on the next sample */
-        c->det.since_ref = 0;
+        vg_detect_new_params(&c->det);
     }
     return VG_OK;
 }

@@ -312,12 +312,6 @@ static void test_ewma_alone(void)
 }
 
 /* What vg_engine_apply_model does to a channel's state on a new model. */
-static void vg_engine_like_reload(struct chan *c)
-{
-    c->d.ref_ok = 0;
-    c->d.since_ref = 0;
-}
-
 static void test_fitted_reference_retires_after_shift(void)
 {
     /* A fitted reference left for good (a permanent level shift) alarms at
@@ -346,7 +340,7 @@ static void test_fitted_reference_retires_after_shift(void)
     CU_ASSERT_TRUE(cleared > raised && cleared < 40);
     CU_ASSERT_EQUAL(c.d.fx_off, 1); /* retired: it has said its piece */
     /* a new model puts a reference back in service */
-    vg_engine_like_reload(&c);
+    vg_detect_new_params(&c.d);
     feed(&c, 8 + vg_test_normal(&rng));
     CU_ASSERT_EQUAL(c.d.fx_off, 0);
 }
