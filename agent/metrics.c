@@ -1,9 +1,23 @@
 /*
- * metrics.c - Prometheus text rendering of vgd_metrics (see metrics.h).
- * Rendering appends with snprintf into the caller's buffer: O(lines).
+ * metrics.c - Prometheus text and status rendering of vgd_metrics (see
+ * metrics.h).
+ *
+ * Both renderings are declarative: metric__families lists every Prometheus
+ * family in output order as (name, type, help, emitter, offset of its field
+ * in vgd_metrics), and status__rows does the same for the counters carried
+ * in the status message.  An emitter knows how to read its field (u64, i64,
+ * double, int) or how to expand it into labelled samples: the per-reason
+ * arrays walk the vg_error codes, the alert family walks alert__states,
+ * the histogram walks vgd_hist_bounds_us.  Adding a counter is a struct
+ * field plus a table row.
+ *
+ * Costs: an update is an increment; observe is O(buckets); rendering is
+ * O(families + reasons + buckets) snprintf calls into the caller's buffer,
+ * no allocation; the status subset is O(rows + reasons).
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,30 +59,90 @@ static void out__printf(struct out *o, const char *fmt, ...)
         o->len += (size_t)n;
 }
 
-/* One metric family with a single unlabelled sample. */
-static void out__one(struct out *o, const char *name, const char *type, const char *help,
-                     const char *dev, double v)
+/* The field at byte offset `off` of *m (the tables' offsetof values). */
+#define METRIC__AT(m, off, type) ((const type *)(const void *)((const char *)(m) + (off)))
+
+struct family;
+
+/* Writes a family's sample lines (the # HELP / # TYPE header is written by
+ * the caller).  Reads only *m; appends to *o. */
+typedef void (*family__emit_fn)(struct out *o, const struct family *f, const vgd_metrics *m,
+                                const char *dev);
+
+/* One Prometheus metric family. */
+struct family {
+    const char *name;     /* metric name */
+    const char *type;     /* "counter", "gauge", "histogram" */
+    const char *help;     /* # HELP text */
+    family__emit_fn emit; /* how its samples are read and written */
+    size_t off;           /* offsetof its field in vgd_metrics */
+};
+
+/* One unlabelled sample, printed as a double like every scalar family. */
+static void family__sample(struct out *o, const struct family *f, const char *dev, double v)
 {
-    out__printf(o, "# HELP %s %s\n# TYPE %s %s\n%s{device=\"%s\"} %.17g\n", name, help, name, type,
-                name, dev, v);
+    out__printf(o, "%s{device=\"%s\"} %.17g\n", f->name, dev, v);
 }
 
-/* A counter family labelled by reason, one sample per non-zero reason. */
-static void out__reasons(struct out *o, const char *name, const char *help, const char *dev,
-                         const uint64_t *v)
+static void family__u64(struct out *o, const struct family *f, const vgd_metrics *m,
+                        const char *dev)
 {
-    out__printf(o, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+    family__sample(o, f, dev, (double)*METRIC__AT(m, f->off, uint64_t));
+}
+
+static void family__i64(struct out *o, const struct family *f, const vgd_metrics *m,
+                        const char *dev)
+{
+    family__sample(o, f, dev, (double)*METRIC__AT(m, f->off, int64_t));
+}
+
+static void family__f64(struct out *o, const struct family *f, const vgd_metrics *m,
+                        const char *dev)
+{
+    family__sample(o, f, dev, *METRIC__AT(m, f->off, double));
+}
+
+static void family__int(struct out *o, const struct family *f, const vgd_metrics *m,
+                        const char *dev)
+{
+    family__sample(o, f, dev, *METRIC__AT(m, f->off, int));
+}
+
+/* A uint64_t[VG_ESTATUS_MAX] by reason: one sample per non-zero reason. */
+static void family__reasons(struct out *o, const struct family *f, const vgd_metrics *m,
+                            const char *dev)
+{
+    const uint64_t *v = METRIC__AT(m, f->off, uint64_t);
     for (int r = 1; r < VG_ESTATUS_MAX; r++)
         if (v[r])
-            out__printf(o, "%s{device=\"%s\",reason=\"%s\"} %llu\n", name, dev, vg_errname(r),
+            out__printf(o, "%s{device=\"%s\",reason=\"%s\"} %llu\n", f->name, dev, vg_errname(r),
                         (unsigned long long)v[r]);
 }
 
-static void out__hist(struct out *o, const vgd_metrics *m, const char *dev)
+/* The alert edge counters, labelled by state. */
+static const struct {
+    const char *state; /* label value */
+    size_t off;        /* offsetof its counter */
+} alert__states[] = {
+    {"raised", offsetof(vgd_metrics, alerts_raised)},
+    {"cleared", offsetof(vgd_metrics, alerts_cleared)},
+};
+
+static void family__states(struct out *o, const struct family *f, const vgd_metrics *m,
+                           const char *dev)
 {
-    const char *n = "vigild_processing_latency_seconds";
-    out__printf(o, "# HELP %s time from a batch's arrival to its spooled verdict\n", n);
-    out__printf(o, "# TYPE %s histogram\n", n);
+    for (size_t i = 0; i < sizeof alert__states / sizeof alert__states[0]; i++)
+        out__printf(o, "%s{device=\"%s\",state=\"%s\"} %llu\n", f->name, dev,
+                    alert__states[i].state,
+                    (unsigned long long)*METRIC__AT(m, alert__states[i].off, uint64_t));
+}
+
+/* The latency histogram: cumulative buckets over vgd_hist_bounds_us, then
+ * +Inf, sum and count. */
+static void family__hist(struct out *o, const struct family *f, const vgd_metrics *m,
+                         const char *dev)
+{
+    const char *n = f->name;
     uint64_t cum = 0;
     for (int i = 0; i < VGD_HIST_BUCKETS; i++) {
         cum += m->hist[i];
@@ -81,65 +155,63 @@ static void out__hist(struct out *o, const vgd_metrics *m, const char *dev)
                 m->hist_sum_s, n, dev, (unsigned long long)cum);
 }
 
+#define C         "counter"
+#define G         "gauge"
+#define AT(field) offsetof(vgd_metrics, field)
+
+/* Every family, in output order. */
+static const struct family metric__families[] = {
+    {"vigild_batches_in_total", C, "sample batches accepted", family__u64, AT(batches_in)},
+    {"vigild_samples_in_total", C, "samples scored", family__u64, AT(samples_in)},
+    {"vigild_rejected_total", C, "batches or samples refused, by reason", family__reasons,
+     AT(rejected)},
+    {"vigild_alerts_total", C, "alert edges", family__states, 0},
+    {"vigild_trips_total", C, "safety trips decided", family__u64, AT(trips)},
+    {"vigild_resets_total", C, "resets that cleared a latch", family__u64, AT(resets_ok)},
+    {"vigild_resets_refused_total", C, "resets refused", family__u64, AT(resets_refused)},
+    {"vigild_actions_total", C, "local trip actions started", family__u64, AT(actions_run)},
+    {"vigild_actions_failed_total", C, "local actions failed", family__u64, AT(actions_failed)},
+    {"vigild_actions_killed_total", C, "local actions killed at timeout", family__u64,
+     AT(actions_killed)},
+    {"vigild_models_applied_total", C, "model bundles applied", family__u64, AT(models_applied)},
+    {"vigild_models_rejected_total", C, "model bundles refused, by reason", family__reasons,
+     AT(models_rejected)},
+    {"vigild_spool_errors_total", C, "failed spool writes", family__u64, AT(spool_errors)},
+    {"vigild_spool_commits_total", C, "spool writer group commits", family__u64, AT(spool_commits)},
+    {"vigild_spool_gaps_dropped_total", C, "skipped-seq gaps given up", family__u64,
+     AT(spool_gaps_dropped)},
+    {"vigild_spool_queue_records", G, "records queued for the spool writer", family__u64,
+     AT(spool_queue)},
+    {"vigild_acked_seq", G, "committed mark published on samples/ack", family__i64, AT(acked_seq)},
+    {"vigild_spool_bytes", G, "spool database bytes", family__u64, AT(spool_bytes)},
+    {"vigild_backlog_records", G, "records not yet forwarded", family__u64, AT(backlog)},
+    {"vigild_backlog_bytes", G, "payload bytes not yet forwarded", family__u64, AT(backlog_bytes)},
+    {"vigild_evicted_unsent_total", C, "unsent batches evicted by quota", family__u64,
+     AT(evicted_lost)},
+    {"vigild_uplink_lag_seconds", G, "age of the oldest unsent record", family__f64,
+     AT(uplink_lag_s)},
+    {"vigild_uplink_chunks_total", C, "archive chunks acknowledged", family__u64,
+     AT(uplink_chunks)},
+    {"vigild_uplink_records_total", C, "records forwarded", family__u64, AT(uplink_records)},
+    {"vigild_uplink_bytes_total", C, "archive bytes acknowledged", family__u64, AT(uplink_bytes)},
+    {"vigild_connects_total", C, "broker connections", family__u64, AT(connects)},
+    {"vigild_connected", G, "1 while connected", family__int, AT(connected)},
+    {"vigild_latched", G, "1 while a trip is latched", family__int, AT(latched)},
+    {"vigild_model_version", G, "model version running", family__u64, AT(model_version)},
+    {"vigild_processing_latency_seconds", "histogram",
+     "time from a batch's arrival to its spooled verdict", family__hist, AT(hist)},
+};
+#undef C
+#undef G
+
 int vgd_metrics_render(const vgd_metrics *m, const char *d, char *buf, size_t cap, size_t *len)
 {
     struct out o = {.buf = buf, .cap = cap, .len = 0, .rc = cap ? VG_OK : VG_ENOSPC};
-    out__one(&o, "vigild_batches_in_total", "counter", "sample batches accepted", d,
-             (double)m->batches_in);
-    out__one(&o, "vigild_samples_in_total", "counter", "samples scored", d, (double)m->samples_in);
-    out__reasons(&o, "vigild_rejected_total", "batches or samples refused, by reason", d,
-                 m->rejected);
-    out__printf(&o, "# HELP vigild_alerts_total alert edges\n# TYPE vigild_alerts_total counter\n");
-    out__printf(&o, "vigild_alerts_total{device=\"%s\",state=\"raised\"} %llu\n", d,
-                (unsigned long long)m->alerts_raised);
-    out__printf(&o, "vigild_alerts_total{device=\"%s\",state=\"cleared\"} %llu\n", d,
-                (unsigned long long)m->alerts_cleared);
-    out__one(&o, "vigild_trips_total", "counter", "safety trips decided", d, (double)m->trips);
-    out__one(&o, "vigild_resets_total", "counter", "resets that cleared a latch", d,
-             (double)m->resets_ok);
-    out__one(&o, "vigild_resets_refused_total", "counter", "resets refused", d,
-             (double)m->resets_refused);
-    out__one(&o, "vigild_actions_total", "counter", "local trip actions started", d,
-             (double)m->actions_run);
-    out__one(&o, "vigild_actions_failed_total", "counter", "local actions failed", d,
-             (double)m->actions_failed);
-    out__one(&o, "vigild_actions_killed_total", "counter", "local actions killed at timeout", d,
-             (double)m->actions_killed);
-    out__one(&o, "vigild_models_applied_total", "counter", "model bundles applied", d,
-             (double)m->models_applied);
-    out__reasons(&o, "vigild_models_rejected_total", "model bundles refused, by reason", d,
-                 m->models_rejected);
-    out__one(&o, "vigild_spool_errors_total", "counter", "failed spool writes", d,
-             (double)m->spool_errors);
-    out__one(&o, "vigild_spool_commits_total", "counter", "spool writer group commits", d,
-             (double)m->spool_commits);
-    out__one(&o, "vigild_spool_gaps_dropped_total", "counter", "skipped-seq gaps given up", d,
-             (double)m->spool_gaps_dropped);
-    out__one(&o, "vigild_spool_queue_records", "gauge", "records queued for the spool writer", d,
-             (double)m->spool_queue);
-    out__one(&o, "vigild_acked_seq", "gauge", "committed mark published on samples/ack", d,
-             (double)m->acked_seq);
-    out__one(&o, "vigild_spool_bytes", "gauge", "spool database bytes", d, (double)m->spool_bytes);
-    out__one(&o, "vigild_backlog_records", "gauge", "records not yet forwarded", d,
-             (double)m->backlog);
-    out__one(&o, "vigild_backlog_bytes", "gauge", "payload bytes not yet forwarded", d,
-             (double)m->backlog_bytes);
-    out__one(&o, "vigild_evicted_unsent_total", "counter", "unsent batches evicted by quota", d,
-             (double)m->evicted_lost);
-    out__one(&o, "vigild_uplink_lag_seconds", "gauge", "age of the oldest unsent record", d,
-             m->uplink_lag_s);
-    out__one(&o, "vigild_uplink_chunks_total", "counter", "archive chunks acknowledged", d,
-             (double)m->uplink_chunks);
-    out__one(&o, "vigild_uplink_records_total", "counter", "records forwarded", d,
-             (double)m->uplink_records);
-    out__one(&o, "vigild_uplink_bytes_total", "counter", "archive bytes acknowledged", d,
-             (double)m->uplink_bytes);
-    out__one(&o, "vigild_connects_total", "counter", "broker connections", d, (double)m->connects);
-    out__one(&o, "vigild_connected", "gauge", "1 while connected", d, m->connected);
-    out__one(&o, "vigild_latched", "gauge", "1 while a trip is latched", d, m->latched);
-    out__one(&o, "vigild_model_version", "gauge", "model version running", d,
-             (double)m->model_version);
-    out__hist(&o, m, d);
+    for (size_t i = 0; i < sizeof metric__families / sizeof metric__families[0]; i++) {
+        const struct family *f = &metric__families[i];
+        out__printf(&o, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name, f->type);
+        f->emit(&o, f, m, d);
+    }
     *len = o.len;
     return o.rc;
 }
@@ -176,31 +248,68 @@ static void status__add(vg_status *st, const char *name, uint64_t v)
     c->value = v;
 }
 
-void vgd_metrics_to_status(const vgd_metrics *m, vg_status *st)
+struct status_row;
+
+/* Appends a row's counters to st->counter[]; reads only *m. */
+typedef void (*status__emit_fn)(vg_status *st, const struct status_row *row, const vgd_metrics *m);
+
+/* One status counter (or, for a by-reason array, a group of them). */
+struct status_row {
+    const char *name;     /* counter name (prefix, for a by-reason array) */
+    status__emit_fn emit; /* how it is read */
+    size_t off;           /* offsetof its field in vgd_metrics */
+};
+
+static void status__u64(vg_status *st, const struct status_row *row, const vgd_metrics *m)
 {
-    uint64_t rejected = 0;
+    status__add(st, row->name, *METRIC__AT(m, row->off, uint64_t));
+}
+
+/* A seconds gauge carried as whole milliseconds. */
+static void status__ms(vg_status *st, const struct status_row *row, const vgd_metrics *m)
+{
+    status__add(st, row->name, (uint64_t)(*METRIC__AT(m, row->off, double) * 1000.0));
+}
+
+/* A by-reason array: its total under `name`, then `name_<reason>` for each
+ * non-zero reason. */
+static void status__reasons(vg_status *st, const struct status_row *row, const vgd_metrics *m)
+{
+    const uint64_t *v = METRIC__AT(m, row->off, uint64_t);
+    uint64_t total = 0;
     for (int r = 0; r < VG_ESTATUS_MAX; r++)
-        rejected += m->rejected[r];
-    st->ncounter = 0;
-    status__add(st, "batches_in", m->batches_in);
-    status__add(st, "samples_in", m->samples_in);
-    status__add(st, "rejected", rejected);
+        total += v[r];
+    status__add(st, row->name, total);
     for (int r = 1; r < VG_ESTATUS_MAX; r++) {
         char name[VG_COUNTER_NAME_MAX + 1];
-        if (!m->rejected[r])
+        if (!v[r])
             continue;
-        snprintf(name, sizeof name, "rejected_%s", vg_errname(r));
-        status__add(st, name, m->rejected[r]);
+        snprintf(name, sizeof name, "%s_%s", row->name, vg_errname(r));
+        status__add(st, name, v[r]);
     }
-    status__add(st, "alerts_raised", m->alerts_raised);
-    status__add(st, "alerts_cleared", m->alerts_cleared);
-    status__add(st, "trips", m->trips);
-    status__add(st, "resets", m->resets_ok);
-    status__add(st, "resets_refused", m->resets_refused);
-    status__add(st, "reset_refused_reason", m->reset_refused_reason);
-    status__add(st, "models_applied", m->models_applied);
-    status__add(st, "spool_bytes", m->spool_bytes);
-    status__add(st, "backlog", m->backlog);
-    status__add(st, "uplink_records", m->uplink_records);
-    status__add(st, "uplink_lag_ms", (uint64_t)(m->uplink_lag_s * 1000.0));
+}
+
+/* The status subset, in message order. */
+static const struct status_row status__rows[] = {
+    {"batches_in", status__u64, AT(batches_in)},
+    {"samples_in", status__u64, AT(samples_in)},
+    {"rejected", status__reasons, AT(rejected)},
+    {"alerts_raised", status__u64, AT(alerts_raised)},
+    {"alerts_cleared", status__u64, AT(alerts_cleared)},
+    {"trips", status__u64, AT(trips)},
+    {"resets", status__u64, AT(resets_ok)},
+    {"resets_refused", status__u64, AT(resets_refused)},
+    {"reset_refused_reason", status__u64, AT(reset_refused_reason)},
+    {"models_applied", status__u64, AT(models_applied)},
+    {"spool_bytes", status__u64, AT(spool_bytes)},
+    {"backlog", status__u64, AT(backlog)},
+    {"uplink_records", status__u64, AT(uplink_records)},
+    {"uplink_lag_ms", status__ms, AT(uplink_lag_s)},
+};
+
+void vgd_metrics_to_status(const vgd_metrics *m, vg_status *st)
+{
+    st->ncounter = 0;
+    for (size_t i = 0; i < sizeof status__rows / sizeof status__rows[0]; i++)
+        status__rows[i].emit(st, &status__rows[i], m);
 }
