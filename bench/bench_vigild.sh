@@ -23,9 +23,12 @@
 #           committed mark covers it (--device-ack) and ends with "all N
 #           batches acknowledged" (checked).
 # Both simulators use the same --inflight window (INFLIGHT, default 32).
+# PERF=FILE records `perf record -g` of vigild in each vigild run (FILE.RUN).
 # DEVICE_ACK=0 runs the vigild side without --device-ack (for a vigild
 # binary from before the device-level acknowledgement, VIGILD=...).
-# Prints each run, the medians and the ratios, and the load average.
+# Prints each run, the medians and the ratios, vigild's own CPU time (user +
+# system, /proc/PID/stat, from its start to the last archived batch) per
+# million samples, and the load average.
 set -euo pipefail
 B=$(cd "${1:?usage: $0 BUILD_DIR [RUNS] [ROWS]}" && pwd)
 RUNS=${2:-5}
@@ -94,6 +97,12 @@ vigild_run() {
         --metrics-file "$T/m$i.prom" --config "$T/v.conf" 2>"$T/v$i.err" &
     pid=$!
     while ! grep -q connected "$T/v$i.err" 2>/dev/null; do sleep 0.05; done
+    local perf=
+    if [ -n "${PERF:-}" ]; then # PERF=FILE: perf record -g on vigild, FILE.RUN
+        perf record -q -g -o "$PERF.$i" -p $pid >/dev/null 2>&1 &
+        perf=$!
+        sleep 0.3
+    fi
     t0=$(now)
     sim "vg$i" "${ACK[@]}"
     while ! grep -q "vigild_batches_in_total{device=\"vg$i-0\"} $NB\$" "$T/m$i.prom" 2>/dev/null; do
@@ -101,25 +110,33 @@ vigild_run() {
     done
     t1=$(now)
     wait $CPID
+    cpu=$(awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$pid/stat")
+    if [ -n "$perf" ]; then
+        kill -INT $perf
+        wait $perf || true
+    fi
     kill $pid
     wait $pid || true
-    echo "$(echo "$NS / ($t1 - $t0)" | bc -l) $(echo "$NS / ($(t_last arch) - $t0)" | bc -l)"
+    echo "$(echo "$NS / ($t1 - $t0)" | bc -l) $(echo "$NS / ($(t_last arch) - $t0)" | bc -l) $(echo "$cpu * 1000000 / $NS" | bc -l)"
 }
 
 printf '[agent]\nmetrics_ms = 10\n' >"$T/v.conf"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $NB messages x 400 samples per run"
 for i in $(seq 1 "$RUNS"); do
     p=$(pair_run "$i")
-    read -r va vr < <(vigild_run "$i")
-    printf 'run %d: paho pair %.0f samples/s | vigild accepted %.0f, archived %.0f samples/s\n' \
-        "$i" "$p" "$va" "$vr"
+    read -r va vr vc < <(vigild_run "$i")
+    printf 'run %d: paho pair %.0f samples/s | vigild accepted %.0f, archived %.0f samples/s | vigild %.3f CPU-s per M samples\n' \
+        "$i" "$p" "$va" "$vr" "$vc"
     echo "$p" >>"$T/pair"
     echo "$va" >>"$T/va"
     echo "$vr" >>"$T/vr"
+    echo "$vc" >>"$T/vc"
 done
 mp=$(median <"$T/pair")
 ma=$(median <"$T/va")
 mr=$(median <"$T/vr")
+mc=$(median <"$T/vc")
 printf 'median: paho pair %.0f | vigild accepted %.0f (%.0f%%) | archived %.0f samples/s (%.0f%% of the pair)\n' \
     "$mp" "$ma" "$(echo "100 * $ma / $mp" | bc -l)" "$mr" "$(echo "100 * $mr / $mp" | bc -l)"
+printf 'median: vigild %.3f CPU-s per million samples (user + system, from start to the last archived batch)\n' "$mc"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
