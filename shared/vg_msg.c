@@ -11,7 +11,12 @@
  * every pair, looking the key up in the table; a bit per row catches
  * duplicates and, at the end, missing required fields.
  *
- * Cost: O(pairs x rows) look-ups over tables of <= 16 rows, plus the values.
+ * The list helpers (vg_msg__put_list / vg_msg__get_list) are the one loop
+ * behind every array member: head, limit, caller capacity, element
+ * callback, count; vg_msg__get_tuple reads the head of a fixed-size tuple.
+ *
+ * Cost: O(pairs x rows) look-ups over tables of <= 16 rows, plus the values;
+ * a list is O(elements) callback calls.
  */
 #include <math.h>
 #include <string.h>
@@ -325,6 +330,59 @@ int vg_msg__decode(const vg_msg_schema *s, const uint8_t *buf, size_t len, void 
     vg_cbor_reader_init(&r, buf, len);
     int rc = vg_msg__get_map(&r, s, obj);
     if (rc == VG_OK && vg_cbor_remaining(&r) != 0)
+        rc = VG_EDECODE;
+    return rc;
+}
+
+/* Contract in vg_msg_table.h. */
+int vg_msg__decode_clear(const vg_msg_schema *s, const uint8_t *buf, size_t len, void *out,
+                         size_t size)
+{
+    if (!out)
+        return VG_EINVAL;
+    memset(out, 0, size);
+    return vg_msg__decode(s, buf, len, out);
+}
+
+/* ---- lists ---- */
+
+/* Contract in vg_msg_table.h; obj and items are only read. */
+int vg_msg__put_list(vg_cbor_writer *w, const vg_msg_list *l, const void *items, uint64_t n,
+                     const void *obj)
+{
+    if (n > l->max)
+        return VG_ETOOBIG;
+    if (!items && n)
+        return VG_EINVAL;
+    int rc = l->map ? vg_cbor_put_map(w, n) : vg_cbor_put_array(w, n);
+    for (uint64_t i = 0; i < n && rc == VG_OK; i++)
+        rc = l->put(w, obj, (uint32_t)i);
+    return rc;
+}
+
+/* Contract in vg_msg_table.h; elements are written into obj by l->get. */
+int vg_msg__get_list(vg_cbor_reader *r, const vg_msg_list *l, uint64_t cap, void *obj,
+                     uint32_t *count)
+{
+    uint64_t n;
+    int rc = l->map ? vg_cbor_read_map(r, &n) : vg_cbor_read_array(r, &n);
+    if (rc == VG_OK && n > l->max)
+        rc = VG_ETOOBIG;
+    if (rc == VG_OK && n > cap)
+        rc = VG_ENOSPC;
+    for (uint64_t i = 0; i < n && rc == VG_OK; i++)
+        rc = l->get(r, obj, (uint32_t)i);
+    if (rc == VG_OK)
+        *count = (uint32_t)n;
+    return rc;
+}
+
+/* Contract in vg_msg_table.h. */
+int vg_msg__get_tuple(vg_cbor_reader *r, uint64_t want)
+{
+    uint64_t n;
+    int rc = vg_cbor_read_array(r, &n);
+    if (rc == VG_OK && n != want)
         rc = VG_EDECODE;
     return rc;
 }

@@ -10,8 +10,6 @@
  *
  * Cost: O(1) (about 100 bytes).
  */
-#include <string.h>
-
 #include "vg_error.h"
 #include "vg_msg.h"
 #include "vg_msg_table.h"
@@ -40,8 +38,5 @@ int vg_alert_encode(const vg_alert *a, uint8_t *buf, size_t cap, size_t *len)
 /* Contract in vg_msg.h; *out is cleared first, unspecified on error. */
 int vg_alert_decode(const uint8_t *buf, size_t len, vg_alert *out)
 {
-    if (!out)
-        return VG_EINVAL;
-    memset(out, 0, sizeof(*out));
-    return vg_msg__decode(&alert__schema, buf, len, out);
+    return vg_msg__decode_clear(&alert__schema, buf, len, out, sizeof *out);
 }

@@ -17,9 +17,10 @@
 #include "vg_msg.h"
 #include "vg_msg_table.h"
 
-/* Writes one item. */
-static int archive__put_item(vg_cbor_writer *w, const vg_archive_item *it)
+/* Writes item i of the vg_archive at obj. */
+static int archive__put_item(vg_cbor_writer *w, const void *obj, uint32_t i)
 {
+    const vg_archive_item *it = &((const vg_archive *)obj)->item[i];
     if (it->kind > VG_ARCH_MODEL || (!it->payload && it->len))
         return VG_EINVAL;
     vg_cbor_put_array(w, 5);
@@ -30,25 +31,12 @@ static int archive__put_item(vg_cbor_writer *w, const vg_archive_item *it)
     return vg_cbor_put_bytes(w, it->payload, it->len);
 }
 
-/* Writes the items of the vg_archive at obj. */
-static int archive__put_items(vg_cbor_writer *w, const void *obj)
+/* Reads item i into the caller's array of the vg_archive at obj. */
+static int archive__get_item(vg_cbor_reader *r, void *obj, uint32_t i)
 {
-    const vg_archive *a = obj;
-    if (!a->item && a->nitem)
-        return VG_EINVAL;
-    int rc = vg_cbor_put_array(w, a->nitem);
-    for (uint32_t i = 0; i < a->nitem && rc == VG_OK; i++)
-        rc = archive__put_item(w, &a->item[i]);
-    return rc;
-}
-
-/* Reads one item. */
-static int archive__get_item(vg_cbor_reader *r, vg_archive_item *it)
-{
-    uint64_t n, kind;
-    int rc = vg_cbor_read_array(r, &n);
-    if (rc == VG_OK && n != 5)
-        rc = VG_EDECODE;
+    vg_archive_item *it = &((vg_archive *)obj)->item[i];
+    uint64_t kind;
+    int rc = vg_msg__get_tuple(r, 5);
     if (rc == VG_OK)
         rc = vg_cbor_read_uint(r, &kind);
     if (rc == VG_OK && kind > VG_ARCH_MODEL)
@@ -65,19 +53,22 @@ static int archive__get_item(vg_cbor_reader *r, vg_archive_item *it)
     return rc;
 }
 
+/* No limit of its own: the caller's item_cap bounds a decoded chunk. */
+static const vg_msg_list archive__items = {
+    .map = 0, .max = UINT64_MAX, .put = archive__put_item, .get = archive__get_item};
+
+/* Writes the items of the vg_archive at obj. */
+static int archive__put_items(vg_cbor_writer *w, const void *obj)
+{
+    const vg_archive *a = obj;
+    return vg_msg__put_list(w, &archive__items, a->item, a->nitem, obj);
+}
+
 /* Reads the items into the caller's array of the vg_archive at obj. */
 static int archive__get_items(vg_cbor_reader *r, void *obj)
 {
     vg_archive *a = obj;
-    uint64_t n;
-    int rc = vg_cbor_read_array(r, &n);
-    if (rc == VG_OK && n > a->item_cap)
-        rc = VG_ENOSPC;
-    for (uint64_t i = 0; i < n && rc == VG_OK; i++)
-        rc = archive__get_item(r, &a->item[i]);
-    if (rc == VG_OK)
-        a->nitem = (uint32_t)n;
-    return rc;
+    return vg_msg__get_list(r, &archive__items, a->item_cap, obj, &a->nitem);
 }
 
 static const vg_msg_field archive__rows[] = {

@@ -64,73 +64,88 @@ static bool model__dup(const vg_model *m, uint32_t i)
     return false;
 }
 
+/* Writes channel i of the vg_model at obj; its name must be new. */
+static int model__put_chan(vg_cbor_writer *w, const void *obj, uint32_t i)
+{
+    const vg_model *m = obj;
+    if (model__dup(m, i))
+        return VG_EINVAL;
+    return vg_msg__put_map(w, &model__chan_schema, &m->chan[i]);
+}
+
+/* Reads channel i (unset parameters NaN) into the vg_model at obj; its
+ * name must be new. */
+static int model__get_chan(vg_cbor_reader *r, void *obj, uint32_t i)
+{
+    vg_model *m = obj;
+    vg_chan_model_clear(&m->chan[i], NULL);
+    int rc = vg_msg__get_map(r, &model__chan_schema, &m->chan[i]);
+    if (rc == VG_OK && model__dup(m, i))
+        rc = VG_EDECODE;
+    return rc;
+}
+
+static const vg_msg_list model__chans = {
+    .map = 0, .max = VG_MODEL_MAX_CHANNEL, .put = model__put_chan, .get = model__get_chan};
+
 /* Writes the channel array of the vg_model at obj. */
 static int model__put_chans(vg_cbor_writer *w, const void *obj)
 {
     const vg_model *m = obj;
-    if (m->nchan > VG_MODEL_MAX_CHANNEL)
-        return VG_ETOOBIG;
-    int rc = vg_cbor_put_array(w, m->nchan);
-    for (uint32_t i = 0; i < m->nchan && rc == VG_OK; i++) {
-        if (model__dup(m, i))
-            return VG_EINVAL;
-        rc = vg_msg__put_map(w, &model__chan_schema, &m->chan[i]);
-    }
-    return rc;
+    return vg_msg__put_list(w, &model__chans, m->chan, m->nchan, obj);
 }
 
 /* Reads the channel array into the vg_model at obj. */
 static int model__get_chans(vg_cbor_reader *r, void *obj)
 {
     vg_model *m = obj;
-    uint64_t n;
-    int rc = vg_cbor_read_array(r, &n);
-    if (rc == VG_OK && n > VG_MODEL_MAX_CHANNEL)
-        rc = VG_ETOOBIG;
-    for (uint32_t i = 0; i < n && rc == VG_OK; i++) {
-        vg_chan_model_clear(&m->chan[i], NULL);
-        rc = vg_msg__get_map(r, &model__chan_schema, &m->chan[i]);
-        if (rc == VG_OK && model__dup(m, i))
-            rc = VG_EDECODE;
-    }
-    if (rc == VG_OK)
-        m->nchan = (uint32_t)n;
-    return rc;
+    return vg_msg__get_list(r, &model__chans, UINT64_MAX, obj, &m->nchan);
 }
 
 /* ---- the multivariate part ---- */
 
-/* Writes the channel names of the vg_mvar_model at obj. */
-static int mvar__put_names(vg_cbor_writer *w, const void *obj)
+/* Writes channel name i of the vg_mvar_model at obj. */
+static int mvar__put_name(vg_cbor_writer *w, const void *obj, uint32_t i)
 {
     const vg_mvar_model *m = obj;
-    int rc = vg_cbor_put_array(w, m->p);
-    for (uint32_t j = 0; j < m->p && rc == VG_OK; j++)
-        rc = vg_cbor_put_text(w, m->name[j], strlen(m->name[j]));
+    return vg_cbor_put_text(w, m->name[i], strlen(m->name[i]));
+}
+
+/* Reads channel name i into the vg_mvar_model at obj. */
+static int mvar__get_name(vg_cbor_reader *r, void *obj, uint32_t i)
+{
+    vg_mvar_model *m = obj;
+    const char *s;
+    size_t len;
+    int rc = vg_cbor_read_text(r, &s, &len);
+    if (rc == VG_OK && !vg_valid_channel(s, len))
+        rc = VG_EDECODE;
+    if (rc == VG_OK) {
+        memcpy(m->name[i], s, len);
+        m->name[i][len] = '\0';
+    }
     return rc;
 }
 
-/* Reads the channel names (and so p) into the vg_mvar_model at obj. */
+static const vg_msg_list mvar__names = {
+    .map = 0, .max = VG_MVAR_MAX, .put = mvar__put_name, .get = mvar__get_name};
+
+/* Writes the channel names of the vg_mvar_model at obj (vg_mvar_check()
+ * has bounded p). */
+static int mvar__put_names(vg_cbor_writer *w, const void *obj)
+{
+    const vg_mvar_model *m = obj;
+    return vg_msg__put_list(w, &mvar__names, m->name, m->p, obj);
+}
+
+/* Reads the channel names (and so p, at least 1) into the vg_mvar_model
+ * at obj. */
 static int mvar__get_names(vg_cbor_reader *r, void *obj)
 {
     vg_mvar_model *m = obj;
-    uint64_t n;
-    int rc = vg_cbor_read_array(r, &n);
-    if (rc == VG_OK && (n == 0 || n > VG_MVAR_MAX))
-        rc = n ? VG_ETOOBIG : VG_EDECODE;
-    for (uint32_t j = 0; j < n && rc == VG_OK; j++) {
-        const char *s;
-        size_t len;
-        rc = vg_cbor_read_text(r, &s, &len);
-        if (rc == VG_OK && !vg_valid_channel(s, len))
-            rc = VG_EDECODE;
-        if (rc == VG_OK) {
-            memcpy(m->name[j], s, len);
-            m->name[j][len] = '\0';
-        }
-    }
-    if (rc == VG_OK)
-        m->p = (uint32_t)n;
+    int rc = vg_msg__get_list(r, &mvar__names, UINT64_MAX, obj, &m->p);
+    if (rc == VG_OK && m->p == 0)
+        rc = VG_EDECODE;
     return rc;
 }
 
@@ -164,11 +179,10 @@ static int mvar__put_vec(vg_cbor_writer *w, const double *v, uint32_t n)
 /* Reads an array of exactly `want` (> 0) finite floats into v. */
 static int mvar__get_vec(vg_cbor_reader *r, double *v, uint32_t want)
 {
-    uint64_t n;
-    int rc = vg_cbor_read_array(r, &n);
-    if (rc == VG_OK && (want == 0 || n != want))
+    int rc = vg_msg__get_tuple(r, want);
+    if (rc == VG_OK && want == 0)
         rc = VG_EDECODE;
-    for (uint32_t i = 0; i < n && rc == VG_OK; i++) {
+    for (uint32_t i = 0; i < want && rc == VG_OK; i++) {
         rc = vg_cbor_read_float(r, &v[i]);
         if (rc == VG_OK && !isfinite(v[i]))
             rc = VG_ENAN;
@@ -266,8 +280,5 @@ int vg_model_encode(const vg_model *m, uint8_t *buf, size_t cap, size_t *len)
  * unspecified on error. */
 int vg_model_decode(const uint8_t *buf, size_t len, vg_model *out)
 {
-    if (!out)
-        return VG_EINVAL;
-    memset(out, 0, sizeof(*out));
-    return vg_msg__decode(&model__schema, buf, len, out);
+    return vg_msg__decode_clear(&model__schema, buf, len, out, sizeof *out);
 }

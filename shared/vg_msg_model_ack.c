@@ -10,8 +10,6 @@
  *
  * Cost: O(1) (at most about 230 bytes).
  */
-#include <string.h>
-
 #include "vg_error.h"
 #include "vg_msg.h"
 #include "vg_msg_table.h"
@@ -37,8 +35,5 @@ int vg_model_ack_encode(const vg_model_ack *a, uint8_t *buf, size_t cap, size_t 
 /* Contract in vg_msg.h; *out is cleared first, unspecified on error. */
 int vg_model_ack_decode(const uint8_t *buf, size_t len, vg_model_ack *out)
 {
-    if (!out)
-        return VG_EINVAL;
-    memset(out, 0, sizeof(*out));
-    return vg_msg__decode(&ack__schema, buf, len, out);
+    return vg_msg__decode_clear(&ack__schema, buf, len, out, sizeof *out);
 }

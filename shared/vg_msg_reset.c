@@ -8,8 +8,6 @@
  *
  * Cost: O(1) (at most about 220 bytes).
  */
-#include <string.h>
-
 #include "vg_error.h"
 #include "vg_msg.h"
 #include "vg_msg_table.h"
@@ -33,8 +31,5 @@ int vg_reset_encode(const vg_reset *r, uint8_t *buf, size_t cap, size_t *len)
 /* Contract in vg_msg.h; *out is cleared first, unspecified on error. */
 int vg_reset_decode(const uint8_t *buf, size_t len, vg_reset *out)
 {
-    if (!out)
-        return VG_EINVAL;
-    memset(out, 0, sizeof(*out));
-    return vg_msg__decode(&reset__schema, buf, len, out);
+    return vg_msg__decode_clear(&reset__schema, buf, len, out, sizeof *out);
 }

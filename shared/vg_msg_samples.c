@@ -116,20 +116,14 @@ static bool samples__dup_column(const vg_column *col, uint32_t i)
     return false;
 }
 
-/* Writes the blocks of the samples__in at obj. */
-static int samples__put_blocks(vg_cbor_writer *w, const void *obj)
+/* Writes column i of the samples__in at obj as a block; its name must be
+ * new. */
+static int samples__put_column(vg_cbor_writer *w, const void *obj, uint32_t i)
 {
     const samples__in *in = obj;
-    if (in->ncol > VG_BATCH_MAX_CHANNEL)
-        return VG_ETOOBIG;
-    if (!in->col && in->ncol)
-        return VG_EINVAL;
-    int rc = vg_cbor_put_array(w, in->ncol);
-    for (uint32_t i = 0; i < in->ncol && rc == VG_OK; i++) {
-        rc = samples__put_block(w, &in->col[i], in->s.t0_us);
-        if (rc == VG_OK && samples__dup_column(in->col, i))
-            rc = VG_EINVAL;
-    }
+    int rc = samples__put_block(w, &in->col[i], in->s.t0_us);
+    if (rc == VG_OK && samples__dup_column(in->col, i))
+        rc = VG_EINVAL;
     return rc;
 }
 
@@ -162,13 +156,10 @@ static int samples__get_typed(vg_cbor_reader *r, uint64_t tag4, uint64_t tag8, c
 /* Reads one [name, times, values] block into *b. */
 static int samples__get_block(vg_cbor_reader *r, vg_block *b)
 {
-    uint64_t n;
     const char *name;
     size_t len;
     uint32_t nt, nv;
-    int rc = vg_cbor_read_array(r, &n);
-    if (rc == VG_OK && n != 3)
-        rc = VG_EDECODE;
+    int rc = vg_msg__get_tuple(r, 3);
     if (rc == VG_OK)
         rc = vg_cbor_read_text(r, &name, &len);
     if (rc == VG_OK && !vg_valid_channel(name, len))
@@ -196,24 +187,34 @@ static bool samples__dup_block(const vg_block *b, uint32_t i)
     return false;
 }
 
+/* Reads block i into the caller's array of the vg_samples at obj; its
+ * name must be new. */
+static int samples__get_block_at(vg_cbor_reader *r, void *obj, uint32_t i)
+{
+    vg_samples *s = obj;
+    int rc = samples__get_block(r, &s->block[i]);
+    if (rc == VG_OK && samples__dup_block(s->block, i))
+        rc = VG_EDECODE;
+    return rc;
+}
+
+static const vg_msg_list samples__blocks = {.map = 0,
+                                            .max = VG_BATCH_MAX_CHANNEL,
+                                            .put = samples__put_column,
+                                            .get = samples__get_block_at};
+
+/* Writes the blocks of the samples__in at obj. */
+static int samples__put_blocks(vg_cbor_writer *w, const void *obj)
+{
+    const samples__in *in = obj;
+    return vg_msg__put_list(w, &samples__blocks, in->col, in->ncol, obj);
+}
+
 /* Reads the blocks into the caller's array of the vg_samples at obj. */
 static int samples__get_blocks(vg_cbor_reader *r, void *obj)
 {
     vg_samples *s = obj;
-    uint64_t n;
-    int rc = vg_cbor_read_array(r, &n);
-    if (rc == VG_OK && n > VG_BATCH_MAX_CHANNEL)
-        rc = VG_ETOOBIG;
-    if (rc == VG_OK && n > s->block_cap)
-        rc = VG_ENOSPC;
-    for (uint32_t i = 0; i < n && rc == VG_OK; i++) {
-        rc = samples__get_block(r, &s->block[i]);
-        if (rc == VG_OK && samples__dup_block(s->block, i))
-            rc = VG_EDECODE;
-    }
-    if (rc == VG_OK)
-        s->nblock = (uint32_t)n;
-    return rc;
+    return vg_msg__get_list(r, &samples__blocks, s->block_cap, obj, &s->nblock);
 }
 
 /* True when t0 + every offset of b fits int64_t.  sint32 offsets can only

@@ -11,34 +11,24 @@
  *
  * Cost: O(samples) (at most about 600 bytes).
  */
-#include <string.h>
-
 #include "vg_error.h"
 #include "vg_msg.h"
 #include "vg_msg_table.h"
 
-/* Writes the triggering samples of the vg_shutdown at obj. */
-static int shutdown__put_samples(vg_cbor_writer *w, const void *obj)
+/* Writes triggering sample i of the vg_shutdown at obj as [t, value]. */
+static int shutdown__put_sample(vg_cbor_writer *w, const void *obj, uint32_t i)
 {
-    const vg_shutdown *s = obj;
-    if (s->nsamples > VG_SHUTDOWN_MAX_SAMPLES)
-        return VG_ETOOBIG;
-    int rc = vg_cbor_put_array(w, s->nsamples);
-    for (uint32_t i = 0; i < s->nsamples && rc == VG_OK; i++) {
-        vg_cbor_put_array(w, 2);
-        vg_cbor_put_int(w, s->samples[i].t_us);
-        rc = vg_cbor_put_float(w, s->samples[i].value);
-    }
-    return rc;
+    const vg_trigger *t = &((const vg_shutdown *)obj)->samples[i];
+    vg_cbor_put_array(w, 2);
+    vg_cbor_put_int(w, t->t_us);
+    return vg_cbor_put_float(w, t->value);
 }
 
-/* Reads one [t, value] pair. */
-static int shutdown__get_sample(vg_cbor_reader *r, vg_trigger *t)
+/* Reads triggering sample i, a [t, value] pair, into the vg_shutdown at obj. */
+static int shutdown__get_sample(vg_cbor_reader *r, void *obj, uint32_t i)
 {
-    uint64_t n;
-    int rc = vg_cbor_read_array(r, &n);
-    if (rc == VG_OK && n != 2)
-        rc = VG_EDECODE;
+    vg_trigger *t = &((vg_shutdown *)obj)->samples[i];
+    int rc = vg_msg__get_tuple(r, 2);
     if (rc == VG_OK)
         rc = vg_cbor_read_int(r, &t->t_us);
     if (rc == VG_OK)
@@ -46,19 +36,23 @@ static int shutdown__get_sample(vg_cbor_reader *r, vg_trigger *t)
     return rc;
 }
 
+static const vg_msg_list shutdown__samples = {.map = 0,
+                                              .max = VG_SHUTDOWN_MAX_SAMPLES,
+                                              .put = shutdown__put_sample,
+                                              .get = shutdown__get_sample};
+
+/* Writes the triggering samples of the vg_shutdown at obj. */
+static int shutdown__put_samples(vg_cbor_writer *w, const void *obj)
+{
+    const vg_shutdown *s = obj;
+    return vg_msg__put_list(w, &shutdown__samples, s->samples, s->nsamples, obj);
+}
+
 /* Reads the triggering samples into the vg_shutdown at obj. */
 static int shutdown__get_samples(vg_cbor_reader *r, void *obj)
 {
     vg_shutdown *s = obj;
-    uint64_t n;
-    int rc = vg_cbor_read_array(r, &n);
-    if (rc == VG_OK && n > VG_SHUTDOWN_MAX_SAMPLES)
-        rc = VG_ETOOBIG;
-    for (uint64_t i = 0; i < n && rc == VG_OK; i++)
-        rc = shutdown__get_sample(r, &s->samples[i]);
-    if (rc == VG_OK)
-        s->nsamples = (uint32_t)n;
-    return rc;
+    return vg_msg__get_list(r, &shutdown__samples, UINT64_MAX, obj, &s->nsamples);
 }
 
 static const vg_msg_field shutdown__rows[] = {
@@ -84,8 +78,5 @@ int vg_shutdown_encode(const vg_shutdown *s, uint8_t *buf, size_t cap, size_t *l
 /* Contract in vg_msg.h; *out is cleared first, unspecified on error. */
 int vg_shutdown_decode(const uint8_t *buf, size_t len, vg_shutdown *out)
 {
-    if (!out)
-        return VG_EINVAL;
-    memset(out, 0, sizeof(*out));
-    return vg_msg__decode(&shutdown__schema, buf, len, out);
+    return vg_msg__decode_clear(&shutdown__schema, buf, len, out, sizeof *out);
 }

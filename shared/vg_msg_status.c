@@ -48,27 +48,22 @@ static bool status__dup(const vg_status *s, uint32_t i)
     return false;
 }
 
-/* Writes the counters of the vg_status at obj. */
-static int status__put_counters(vg_cbor_writer *w, const void *obj)
+/* Writes counter i of the vg_status at obj as name => value. */
+static int status__put_counter(vg_cbor_writer *w, const void *obj, uint32_t i)
 {
     const vg_status *s = obj;
-    if (s->ncounter > VG_STATUS_MAX_COUNTER)
-        return VG_ETOOBIG;
-    int rc = vg_cbor_put_map(w, s->ncounter);
-    for (uint32_t i = 0; i < s->ncounter && rc == VG_OK; i++) {
-        const vg_counter *c = &s->counter[i];
-        size_t n = strnlen(c->name, sizeof c->name);
-        if (!status__valid_name(c->name, n) || status__dup(s, i))
-            return VG_EINVAL;
-        vg_cbor_put_text(w, c->name, n);
-        rc = vg_cbor_put_uint(w, c->value);
-    }
-    return rc;
+    const vg_counter *c = &s->counter[i];
+    size_t n = strnlen(c->name, sizeof c->name);
+    if (!status__valid_name(c->name, n) || status__dup(s, i))
+        return VG_EINVAL;
+    vg_cbor_put_text(w, c->name, n);
+    return vg_cbor_put_uint(w, c->value);
 }
 
-/* Reads counter i (name and value) into *s. */
-static int status__get_counter(vg_cbor_reader *r, vg_status *s, uint32_t i)
+/* Reads counter i (name and value) into the vg_status at obj. */
+static int status__get_counter(vg_cbor_reader *r, void *obj, uint32_t i)
 {
+    vg_status *s = obj;
     const char *name;
     size_t n;
     int rc = vg_cbor_read_text(r, &name, &n);
@@ -83,19 +78,21 @@ static int status__get_counter(vg_cbor_reader *r, vg_status *s, uint32_t i)
     return vg_cbor_read_uint(r, &s->counter[i].value);
 }
 
+static const vg_msg_list status__counters = {
+    .map = 1, .max = VG_STATUS_MAX_COUNTER, .put = status__put_counter, .get = status__get_counter};
+
+/* Writes the counters of the vg_status at obj. */
+static int status__put_counters(vg_cbor_writer *w, const void *obj)
+{
+    const vg_status *s = obj;
+    return vg_msg__put_list(w, &status__counters, s->counter, s->ncounter, obj);
+}
+
 /* Reads the counters into the vg_status at obj. */
 static int status__get_counters(vg_cbor_reader *r, void *obj)
 {
     vg_status *s = obj;
-    uint64_t n;
-    int rc = vg_cbor_read_map(r, &n);
-    if (rc == VG_OK && n > VG_STATUS_MAX_COUNTER)
-        rc = VG_ETOOBIG;
-    for (uint32_t i = 0; i < n && rc == VG_OK; i++)
-        rc = status__get_counter(r, s, i);
-    if (rc == VG_OK)
-        s->ncounter = (uint32_t)n;
-    return rc;
+    return vg_msg__get_list(r, &status__counters, UINT64_MAX, obj, &s->ncounter);
 }
 
 static const vg_msg_field status__rows[] = {
@@ -119,10 +116,7 @@ int vg_status_encode(const vg_status *s, uint8_t *buf, size_t cap, size_t *len)
 /* Contract in vg_msg.h; *out is cleared first, unspecified on error. */
 int vg_status_decode(const uint8_t *buf, size_t len, vg_status *out)
 {
-    if (!out)
-        return VG_EINVAL;
-    memset(out, 0, sizeof(*out));
-    return vg_msg__decode(&status__schema, buf, len, out);
+    return vg_msg__decode_clear(&status__schema, buf, len, out, sizeof *out);
 }
 
 static const vg_msg_field samples_ack__rows[] = {
@@ -143,8 +137,5 @@ int vg_samples_ack_encode(const vg_samples_ack *a, uint8_t *buf, size_t cap, siz
 /* Contract in vg_msg.h; *out is cleared first, unspecified on error. */
 int vg_samples_ack_decode(const uint8_t *buf, size_t len, vg_samples_ack *out)
 {
-    if (!out)
-        return VG_EINVAL;
-    memset(out, 0, sizeof(*out));
-    return vg_msg__decode(&samples_ack__schema, buf, len, out);
+    return vg_msg__decode_clear(&samples_ack__schema, buf, len, out, sizeof *out);
 }

@@ -9,7 +9,9 @@
  * to encode, vg_msg__get_map() walks the map and looks each key up in the
  * table to decode.  Scalars (integers, flags, identifiers, text, reals) are
  * handled by the engine; arrays and nested maps by per-message callbacks
- * (VG_MSG_CUSTOM rows).  Adding a field is adding a row.
+ * (VG_MSG_CUSTOM rows), which leave the array head, its limit and the
+ * loop to the list helpers (vg_msg_list) and write only one element.
+ * Adding a field is adding a row.
  *
  * Rules the engine enforces for every table:
  *   - a table whose first row is VG_MSG_VERSION is a top-level message: its
@@ -93,6 +95,36 @@ typedef struct vg_msg_schema {
         .name = (nm), .field = (rows), .nfield = sizeof(rows) / sizeof((rows)[0])                  \
     }
 
+/* An array (or map) member of a message, element by element: the list
+ * helpers below do the head, the limit and the loop, the element callbacks
+ * only element i of the message at obj. */
+typedef struct vg_msg_list {
+    uint8_t map;  /* 1: a map, one pair an element; 0: an array */
+    uint64_t max; /* more elements is VG_ETOOBIG (UINT64_MAX: no limit
+                     but the caller's capacity) */
+    /* Write / read element i of obj (put: key and value for a map). */
+    int (*put)(vg_cbor_writer *w, const void *obj, uint32_t i);
+    int (*get)(vg_cbor_reader *r, void *obj, uint32_t i);
+} vg_msg_list;
+
+/* Writes n elements of obj's list l: VG_ETOOBIG past l->max, then
+ * VG_EINVAL when the caller's element array `items` is NULL and n > 0
+ * (items is only checked; l->put reads obj), then the head and each
+ * element, stopping at the first error.  Returns that error or VG_OK. */
+int vg_msg__put_list(vg_cbor_writer *w, const vg_msg_list *l, const void *items, uint64_t n,
+                     const void *obj);
+
+/* Reads a list head: VG_ETOOBIG past l->max, then VG_ENOSPC past `cap` (the
+ * caller's storage; UINT64_MAX when l->max bounds it), then each element
+ * with l->get, stopping at the first error.  *count gets the number of
+ * elements on VG_OK only.  l->max or cap must be at most UINT32_MAX. */
+int vg_msg__get_list(vg_cbor_reader *r, const vg_msg_list *l, uint64_t cap, void *obj,
+                     uint32_t *count);
+
+/* Reads an array head that must hold exactly `want` items (a tuple such as
+ * [t, value]): VG_EDECODE otherwise, or the reader's error. */
+int vg_msg__get_tuple(vg_cbor_reader *r, uint64_t want);
+
 /* Encodes obj as the map described by s, at the writer's position.
  * VG_EINVAL / VG_ENAN for values outside the rules, or the writer's error. */
 int vg_msg__put_map(vg_cbor_writer *w, const vg_msg_schema *s, const void *obj);
@@ -107,5 +139,9 @@ int vg_msg__encode(const vg_msg_schema *s, const void *obj, uint8_t *buf, size_t
 /* Decode: VG_EINVAL on NULL arguments, VG_ETOOBIG past the limit, VG_EDECODE
  * on trailing bytes, else as vg_msg__get_map(). */
 int vg_msg__decode(const vg_msg_schema *s, const uint8_t *buf, size_t len, void *obj);
+/* vg_msg__decode() into a zeroed *out of `size` bytes (the flat messages,
+ * whose struct holds everything): VG_EINVAL when out is NULL. */
+int vg_msg__decode_clear(const vg_msg_schema *s, const uint8_t *buf, size_t len, void *out,
+                         size_t size);
 
 #endif
