@@ -3,13 +3,14 @@
  * trip path and the spool (see pipeline.h).
  *
  * The trip path publishes first and makes it durable right after: the
- * shutdown is queued to Paho (which writes it from its own thread), then a
- * temp file is written and renamed over DATA_DIR/latched (in the page
- * cache: survives SIGKILL of vigild; 0.1-0.5 ms on ext4), the trip record
- * is queued to the spool writer and its commit waited for, and last the
- * latch file and the directory are fsynced (survives power loss; 1-3 ms on
- * the benchmark's ext4).  All of that delays the next batch, not the
- * shutdown (docs/OPERATIONS.md "The trip path").
+ * shutdown is queued to Paho (which writes it from its own thread once our
+ * message handler has returned), and vgd_pipeline_settle, called by the
+ * daemon's main thread as soon as the handler is done, writes a temp file
+ * and renames it over DATA_DIR/latched (in the page cache: survives
+ * SIGKILL of vigild; 0.1-0.5 ms on ext4), queues the trip record to the
+ * spool writer and waits for its commit, and last fsyncs the latch file
+ * and the directory (survives power loss; 1-3 ms on the benchmark's ext4).
+ * None of that delays the shutdown (docs/OPERATIONS.md "The trip path").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +40,8 @@ struct vgd_pipeline {
     uint64_t next_seq[VG_SPOOL_NKIND];    /* next spool seq of alert/trip/model */
     int latched;                          /* a trip is latched */
     vg_shutdown latch;                    /* the latched trip's shutdown */
+    int unsettled;                        /* latch's file and record not yet written */
+    int64_t unsettled_now;                /* receive time of the batch that tripped */
     vgd_burst burst[VG_ESTATUS_MAX];      /* log suppression per reason */
     vgd_burst spool_burst;                /* log suppression of spool errors */
     uint8_t out[PIPE_OUT_MAX];            /* encode buffer */
@@ -184,38 +187,58 @@ static int pipe__latch_sync(const vgd_pipeline *p)
     return rc == VG_OK ? pipe__fsync_path(p->d.data_dir, O_RDONLY | O_DIRECTORY) : rc;
 }
 
-/* A trip edge: local action and publish first (neither waits on a disk
- * or the network), then the latch file, the trip record (queued, and
- * waited for: committed before the next batch is looked at, so a SIGKILL
- * right after the shutdown went out keeps it), the latch fsync and the log
- * line. */
+/* A trip edge: the local action and the retained shutdown's publish, and
+ * nothing that waits on a disk.  Paho holds its client lock while our
+ * message handler runs and its send thread needs that lock to write the
+ * shutdown, so the durable part (latch file, trip record, fsyncs) is left
+ * to vgd_pipeline_settle, called right after the handler returns (by the
+ * daemon's main thread) and before a reset is looked at.  A second trip
+ * before that settles the first one first: p->latch holds one trip. */
 static void pipe__trip(vgd_pipeline *p, const vg_channel *c, const vg_verdict *v, int64_t t_us,
                        int64_t now_us)
 {
+    vgd_pipeline_settle(p);
     vg_shutdown *sd = &p->latch;
     pipe__shutdown(p, c, v, t_us, sd);
     p->latched = 1;
+    p->unsettled = 1;
+    p->unsettled_now = now_us;
     p->d.metrics->trips++;
     int arc = vgd_action_run(p->d.action, sd, pipe__mono_us());
     p->d.metrics->actions_run++;
     if (arc != VG_OK)
         p->d.metrics->actions_failed++;
     size_t len;
-    int erc = vg_shutdown_encode(sd, p->out, sizeof p->out, &len);
-    if (erc == VG_OK) {
+    if (vg_shutdown_encode(sd, p->out, sizeof p->out, &len) == VG_OK)
         pipe__publish(p, "cmd/shutdown", p->out, len, 1);
-        int lrc = pipe__latch_write(p, p->out, len);
-        if (pipe__spool(p, VG_ARCH_TRIP, sd->trip_id, p->out, len, now_us) == VG_OK &&
-            vgd_writer_flush(p->d.writer) != VG_OK)
-            vgd_log(VGD_ERR, "trip %" PRIu64 ": the spool commit failed (the latch file holds it)",
-                    sd->trip_id);
-        if (lrc == VG_OK)
-            lrc = pipe__latch_sync(p);
-        if (lrc != VG_OK)
-            vgd_log(VGD_ERR, "cannot write the latch file %s", p->latch_path);
-    }
     vgd_log(VGD_ERR, "TRIP %" PRIu64 " on %s: %s (local action: %s)", sd->trip_id, c->name,
             sd->reason, arc == VG_OK ? "started" : vg_strerror(arc));
+}
+
+int vgd_pipeline_settle(vgd_pipeline *p)
+{
+    if (!p->unsettled)
+        return 0;
+    p->unsettled = 0;
+    const vg_shutdown *sd = &p->latch;
+    size_t len;
+    if (vg_shutdown_encode(sd, p->out, sizeof p->out, &len) != VG_OK)
+        return 1;
+    int lrc = pipe__latch_write(p, p->out, len);
+    if (pipe__spool(p, VG_ARCH_TRIP, sd->trip_id, p->out, len, p->unsettled_now) == VG_OK &&
+        vgd_writer_flush(p->d.writer) != VG_OK)
+        vgd_log(VGD_ERR, "trip %" PRIu64 ": the spool commit failed (the latch file holds it)",
+                sd->trip_id);
+    if (lrc == VG_OK)
+        lrc = pipe__latch_sync(p);
+    if (lrc != VG_OK)
+        vgd_log(VGD_ERR, "cannot write the latch file %s", p->latch_path);
+    return 1;
+}
+
+int vgd_pipeline_unsettled(const vgd_pipeline *p)
+{
+    return p->unsettled;
 }
 
 /* Acts on one verdict of channel c. */
@@ -339,6 +362,7 @@ int vgd_pipeline_model(vgd_pipeline *p, const uint8_t *buf, size_t len, int64_t 
 
 int vgd_pipeline_reset(vgd_pipeline *p, const uint8_t *buf, size_t len, int64_t now_us)
 {
+    vgd_pipeline_settle(p); /* the latch file must exist before it is removed */
     vg_reset r;
     int rc = vg_reset_decode(buf, len, &r);
     if (rc == VG_OK && strcmp(r.device, p->d.device) != 0)

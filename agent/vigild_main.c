@@ -189,7 +189,9 @@ static void main__on_message(void *user, int which, const void *buf, size_t len)
         vgd_pipeline_reset(d->pipe, buf, len, now);
         d->next_status = 0;
     }
-    if (which != VGD_IN_SAMPLES) /* a batch wakes it once committed (writer) */
+    /* A batch wakes it once committed (writer); a trip at once, to settle
+     * it (vgd_pipeline_settle) as soon as this handler has let Paho go. */
+    if (which != VGD_IN_SAMPLES || vgd_pipeline_unsettled(d->pipe))
         main__wake(d);
     pthread_mutex_unlock(&d->lock);
 }
@@ -525,6 +527,7 @@ static void main__reload(struct daemon *d)
 /* One pass of the main loop (lock held). */
 static void main__step(struct daemon *d)
 {
+    vgd_pipeline_settle(d->pipe); /* a trip Paho's thread left (pipeline.h) */
     int64_t mono = main__clock(CLOCK_MONOTONIC), now = main__clock(CLOCK_REALTIME);
     if (sig_hup) {
         sig_hup = 0;
@@ -544,6 +547,7 @@ static void main__step(struct daemon *d)
     if (mono >= d->next_tick) {
         d->next_tick = mono + (int64_t)d->conf->tick_ms * 1000;
         vgd_pipeline_tick(d->pipe, now);
+        vgd_pipeline_settle(d->pipe); /* a stale-data trip */
         main__actions(d, mono);
     }
     if (vgd_pipeline_latched(d->pipe) != d->status_latched)
@@ -706,6 +710,8 @@ static void main__close(struct daemon *d)
         vgd_link_destroy(d->link, 2000);
         d->link = NULL;
     }
+    if (d->pipe) /* a trip of the last handler (no Paho thread is left) */
+        vgd_pipeline_settle(d->pipe);
     if (vgd_writer_destroy(d->writer) != VG_OK)
         vgd_log(VGD_ERR, "spool: the last group commit failed");
     d->writer = NULL;

@@ -190,6 +190,15 @@ static void test_trip_latch_reset_restore(void)
     CU_ASSERT_EQUAL(f->met.trips, 1);
     CU_ASSERT_EQUAL(f->rec.shutdowns, 1);
     CU_ASSERT_TRUE(vgd_pipeline_latched(f->p));
+    /* published, not yet durable: the daemon's main thread settles it */
+    char latch[128];
+    snprintf(latch, sizeof latch, "%s/latched", f->dir);
+    CU_ASSERT_TRUE(vgd_pipeline_unsettled(f->p));
+    CU_ASSERT_NOT_EQUAL(access(latch, F_OK), 0);
+    CU_ASSERT_EQUAL(vgd_pipeline_settle(f->p), 1);
+    CU_ASSERT_FALSE(vgd_pipeline_unsettled(f->p));
+    CU_ASSERT_EQUAL(access(latch, F_OK), 0);
+    CU_ASSERT_EQUAL(vgd_pipeline_settle(f->p), 0); /* nothing left */
     char gv[8] = {0};
     FILE *g = fopen(f->gpio, "r");
     CU_ASSERT_PTR_NOT_NULL_FATAL(g);
@@ -212,6 +221,7 @@ static void test_trip_latch_reset_restore(void)
     CU_ASSERT_EQUAL(f->rec.clears, 1);
     CU_ASSERT_EQUAL(feed(f, 3, "temp", hot, 1), VG_OK);
     CU_ASSERT_EQUAL(f->met.trips, 2); /* the metrics struct outlived the restart */
+    CU_ASSERT_EQUAL(vgd_pipeline_settle(f->p), 1);
     vg_spool_stats st;
     CU_ASSERT_EQUAL(vgd_writer_flush(f->w), VG_OK);
     vgd_writer_lock_spool(f->w);
@@ -219,6 +229,41 @@ static void test_trip_latch_reset_restore(void)
     vgd_writer_unlock_spool(f->w);
     CU_ASSERT_EQUAL(st.kind[VG_ARCH_TRIP].records, 2); /* trip ids 1 and 2 in the spool */
     CU_ASSERT_EQUAL(st.kind[VG_ARCH_SAMPLES].records, 3);
+    fx_free(f);
+}
+
+/* Two trips before the main thread settles: the second settles the first
+ * (the latch holds one trip), so both records reach the spool and the latch
+ * file holds the last one. */
+static void test_two_trips_one_settle(void)
+{
+    struct fixture *f = fx_new();
+    fx_close(f);
+    CU_ASSERT_EQUAL(vg_conf_set(&f->conf, "channel.press", "hi", "5"), VG_OK);
+    CU_ASSERT_EQUAL(vg_conf_set(&f->conf, "channel.press", "trip", "true"), VG_OK);
+    fx_open(f);
+    double hot[1] = {99}, high[1] = {7};
+    CU_ASSERT_EQUAL(feed(f, 1, "temp", hot, 1), VG_OK);
+    CU_ASSERT_EQUAL(feed(f, 2, "press", high, 1), VG_OK);
+    CU_ASSERT_EQUAL(f->rec.shutdowns, 2);
+    CU_ASSERT_EQUAL(vgd_pipeline_settle(f->p), 1);
+    CU_ASSERT_EQUAL(vgd_writer_flush(f->w), VG_OK);
+    vg_spool_stats st;
+    vgd_writer_lock_spool(f->w);
+    CU_ASSERT_EQUAL(vg_spool_get_stats(f->spool, &st), VG_OK);
+    vgd_writer_unlock_spool(f->w);
+    CU_ASSERT_EQUAL(st.kind[VG_ARCH_TRIP].records, 2);
+    char path[128];
+    uint8_t buf[512];
+    snprintf(path, sizeof path, "%s/latched", f->dir);
+    FILE *l = fopen(path, "rb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+    size_t n = fread(buf, 1, sizeof buf, l);
+    fclose(l);
+    vg_shutdown sd;
+    CU_ASSERT_EQUAL(vg_shutdown_decode(buf, n, &sd), VG_OK);
+    CU_ASSERT_EQUAL(sd.trip_id, 2);
+    CU_ASSERT_STRING_EQUAL(sd.channel, "press");
     fx_free(f);
 }
 
@@ -265,6 +310,7 @@ int init_vgd_pipeline_tests(void)
     if (!s || !CU_add_test(s, "sequence rules", test_sequence_rules) ||
         !CU_add_test(s, "bad input counted", test_bad_input_counted) ||
         !CU_add_test(s, "trip, latch, reset, restore", test_trip_latch_reset_restore) ||
+        !CU_add_test(s, "two trips before one settle", test_two_trips_one_settle) ||
         !CU_add_test(s, "trip recorded from the latch", test_trip_recorded_from_latch))
         return CU_get_error();
     return 0;
