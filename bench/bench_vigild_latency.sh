@@ -8,11 +8,13 @@
 # BROKER_NODELAY=1 adds `set_tcp_nodelay true` to the broker's listener:
 # without it mosquitto's Nagle holds the violating batch for up to 40 ms
 # behind its unacknowledged PUBACK of vigild's previous publish.
+# LAT_TMP=DIR puts the broker config and vigild's data dir under DIR (e.g.
+# /dev/shm, to see what the data dir's file system costs the trip path).
 set -euo pipefail
 B=$(cd "${1:?usage: $0 BUILD_DIR [ITERS]}" && pwd)
 ITERS=${2:-1000}
 VIGILD=${VIGILD:-$B/agent/vigild} # override to compare binaries
-T=$(mktemp -d /tmp/vigil-lat.XXXXXX)
+T=$(mktemp -d ${LAT_TMP:-/tmp}/vigil-lat.XXXXXX)
 PORT=$((30000 + RANDOM % 20000))
 PIDS=()
 cleanup() {
