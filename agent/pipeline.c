@@ -45,7 +45,9 @@ struct vgd_pipeline {
     vgd_burst burst[VG_ESTATUS_MAX];      /* log suppression per reason */
     vgd_burst spool_burst;                /* log suppression of spool errors */
     uint8_t out[PIPE_OUT_MAX];            /* encode buffer */
-    vg_mvar mv;                           /* the model's multivariate part */
+    vg_mvar *mv;                          /* the model's multivariate part: allocated
+                                           * with the first model that has one (~100 kB
+                                           * a device without one does not pay), owned */
     uint64_t mv_version;                  /* model it runs from, 0 = none */
     int64_t mv_now;                       /* now_us of the batch it scores */
 };
@@ -295,11 +297,16 @@ static void pipe__mvar(vgd_pipeline *p, const vg_samples *s, int64_t now_us)
 {
     const vg_model *m = vg_engine_model(p->eng);
     uint64_t ver = m && m->mvar.p ? m->version : 0;
+    if (ver && !p->mv && !(p->mv = malloc(sizeof(*p->mv)))) {
+        vgd_log_burst(&p->burst[VG_ENOMEM], now_us, PIPE_BURST_US, VGD_ERR,
+                      "multivariate detector not run: %s", vg_strerror(VG_ENOMEM));
+        ver = 0;
+    }
     if (ver != p->mv_version)
-        p->mv_version = ver && vg_mvar_init(&p->mv, &m->mvar, 0.5, 0.45) == VG_OK ? ver : 0;
+        p->mv_version = ver && vg_mvar_init(p->mv, &m->mvar, 0.5, 0.45) == VG_OK ? ver : 0;
     p->mv_now = now_us;
     if (p->mv_version)
-        vg_mvar_batch(&p->mv, s, pipe__mvar_row, p);
+        vg_mvar_batch(p->mv, s, pipe__mvar_row, p);
 }
 
 int vgd_pipeline_samples(vgd_pipeline *p, const uint8_t *buf, size_t len, int64_t now_us)
@@ -466,6 +473,7 @@ void vgd_pipeline_destroy(vgd_pipeline *p)
 {
     if (!p)
         return;
+    free(p->mv);
     vg_engine_destroy(p->eng);
     free(p);
 }
