@@ -306,10 +306,13 @@ VG_ENGINE_CLONES int vg_engine_push(vg_engine *e, vg_channel *c, int64_t t_us, d
         c->rejected_nan++;
         return VG_ENAN;
     }
-    if (t_us < c->det.last_t || window__push(&c->win, t_us, x) != VG_OK) {
+    /* Only this function pushes into the window, and every sample it
+     * accepts is the detector's last_t: no older than the window's newest. */
+    if (t_us < c->det.last_t) {
         c->rejected_order++;
         return VG_EORDER;
     }
+    window__append(&c->win, t_us, x);
     detect__sample(&c->det, &c->par, &c->win, e->scratch, t_us, x, v);
     c->accepted++;
     return VG_OK;
