@@ -1,6 +1,6 @@
 /*
  * mqtt_link.h - vigild's connection to the broker: the only file (with
- * vigild_main.c) that knows Paho.  Kept out of vigil-agent-lib so the unit
+ * vigild_*.c) that knows Paho.  Kept out of vigil-agent-lib so the unit
  * tests need no MQTT library and no broker.
  *
  * One Paho MQTTAsync client (MQTT 3.1.1):

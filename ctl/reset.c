@@ -2,7 +2,7 @@
  * reset.c - `vigilctl reset --device ID`: publish a vg_reset on
  * ROOT/ID/cmd/reset and report whether the agent cleared the latch.
  *
- * How vigild answers (agent/pipeline.c, agent/vigild_main.c): an accepted
+ * How vigild answers (agent/pipeline.c, agent/vigild_io.c): an accepted
  * reset clears the retained cmd/shutdown (an empty retained message) and
  * publishes a status at once with latched = 0.  A refused reset (cause still
  * present, wrong trip id) also publishes a status at once, whose counter
