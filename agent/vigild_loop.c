@@ -249,7 +249,8 @@ static void main__step(struct daemon *d)
     if (mono >= d->next_tick) {
         d->next_tick = mono + (int64_t)d->conf->tick_ms * 1000;
         vgd_pipeline_tick(d->pipe, now);
-        vgd_pipeline_settle(d->pipe); /* a stale-data trip */
+        if (vgd_pipeline_unsettled(d->pipe)) /* a stale-data trip: its shutdown */
+            main__wake(d);                   /* goes out below, it is settled on the next pass */
         main__actions(d, mono);
     }
     if (vgd_pipeline_latched(d->pipe) != d->status_latched)
