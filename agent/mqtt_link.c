@@ -17,6 +17,8 @@
 #include "mqtt_link.h"
 #include "paho.h"
 #include "vg_error.h"
+#include "vg_paho_tls.h"
+#include "vg_uri.h"
 
 #define LINK_TOPIC_MAX 512 /* root + device + suffix */
 #define LINK_NSUB      3
@@ -26,14 +28,15 @@ struct vgd_link {
     MQTTAsync h;                         /* Paho client */
     const vgd_conf *c;                   /* borrowed */
     vgd_link_handlers hd;                /* callbacks */
-    char uri[VGD_STR_MAX];               /* URI given to Paho (mqtts:// -> ssl://) */
+    char uri[VGD_STR_MAX];               /* URI given to Paho (vg_uri_paho) */
     char client_id[VG_DEVICE_MAX + 8];   /* "vigild-<dev>" */
     char prefix[LINK_TOPIC_MAX - 32];    /* "ROOT/DEV/" (room for suffixes) */
     char sub[LINK_NSUB][LINK_TOPIC_MAX]; /* subscriptions, by enum vgd_in */
     char will_topic[LINK_TOPIC_MAX];     /* ROOT/DEV/status */
     void *will;                          /* will payload (owned) */
     size_t will_len;                     /* its length */
-    int tls;                             /* ssl:// or mqtts:// */
+    int tls;                             /* a TLS scheme (vg_uri_paho) */
+    vg_paho_tls tls_opts;                /* TLS options, handshake failure reason */
     atomic_int connected;                /* 1 while connected */
     atomic_int ever_connected;           /* Paho reconnects by itself after */
     atomic_int connecting;               /* a first connect is under way */
@@ -94,12 +97,19 @@ static void link__on_connected(void *ctx, char *cause)
     l->hd.connected(l->hd.user);
 }
 
+/* A first connect failed: says why (the TLS handshake's reason when there
+ * is one) and lets vgd_link_poll try again. */
 static void link__on_connect_failed(void *ctx, MQTTAsync_failureData *r)
 {
     vgd_link *l = ctx;
-    vgd_log(VGD_WARN, "cannot connect to %s (%d%s%s); retrying in %u s", l->c->broker,
-            r ? r->code : 0, r && r->message ? ": " : "", r && r->message ? r->message : "",
-            l->backoff_s);
+    char why[VG_PAHO_TLS_REASON_MAX];
+    if (vg_paho_tls_take(&l->tls_opts, why, sizeof why))
+        vgd_log(VGD_WARN, "cannot connect to %s (TLS handshake failed: %s); retrying in %u s",
+                l->c->broker, why, l->backoff_s);
+    else
+        vgd_log(VGD_WARN, "cannot connect to %s (%d%s%s); retrying in %u s", l->c->broker,
+                r ? r->code : 0, r && r->message ? ": " : "", r && r->message ? r->message : "",
+                l->backoff_s);
     atomic_store(&l->connecting, 0);
 }
 
@@ -124,7 +134,6 @@ static int link__connect(vgd_link *l)
     const vgd_conf *c = l->c;
     MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
     MQTTAsync_willOptions wo = MQTTAsync_willOptions_initializer;
-    MQTTAsync_SSLOptions so = MQTTAsync_SSLOptions_initializer;
     co.keepAliveInterval = (int)c->keepalive_s;
     co.cleansession = 0;
     co.MQTTVersion = MQTTVERSION_3_1_1;
@@ -145,14 +154,7 @@ static int link__connect(vgd_link *l)
         co.username = c->username;
     if (c->password[0])
         co.password = c->password;
-    if (l->tls) {
-        so.trustStore = c->ca_file[0] ? c->ca_file : NULL;
-        so.keyStore = c->cert_file[0] ? c->cert_file : NULL;
-        so.privateKey = c->key_file[0] ? c->key_file : NULL;
-        so.enableServerCertAuth = 1;
-        so.verify = 1;
-        co.ssl = &so;
-    }
+    vg_paho_tls_apply(&l->tls_opts, l->tls, &co, c->ca_file, c->cert_file, c->key_file);
     atomic_store(&l->connecting, 1);
     int rc = l->api->connect(l->h, &co);
     if (rc != MQTTASYNC_SUCCESS) {
@@ -173,7 +175,7 @@ void vgd_link_poll(vgd_link *l, int64_t now_us)
     link__connect(l);
 }
 
-/* Fills the topic strings and the URI. */
+/* Fills the topic strings. */
 static int link__names(vgd_link *l, const vgd_conf *c)
 {
     static const char *const suffix[LINK_NSUB] = {"samples", "model", "cmd/reset"};
@@ -184,11 +186,6 @@ static int link__names(vgd_link *l, const vgd_conf *c)
         snprintf(l->sub[i], sizeof l->sub[i], "%s%s", l->prefix, suffix[i]);
     snprintf(l->will_topic, sizeof l->will_topic, "%sstatus", l->prefix);
     snprintf(l->client_id, sizeof l->client_id, "vigild-%.*s", VG_DEVICE_MAX, c->device);
-    l->tls = vgd_paho_uri_tls(c->broker);
-    if (strncmp(c->broker, "mqtts://", 8) == 0)
-        snprintf(l->uri, sizeof l->uri, "ssl://%s", c->broker + 8);
-    else
-        snprintf(l->uri, sizeof l->uri, "%s", c->broker);
     return VG_OK;
 }
 
@@ -210,6 +207,14 @@ int vgd_link_create(const vgd_conf *c, const vgd_link_handlers *h, const void *w
         snprintf(err, errlen, "topic root and device id too long");
         vgd_link_destroy(l, 0);
         return VG_ETOOBIG;
+    }
+    if (vg_uri_paho(c->broker, l->uri, sizeof l->uri, &l->tls) != VG_OK) {
+        snprintf(err, errlen,
+                 "cannot use broker URI '%s' (expected tcp://, mqtt://, ssl:// or "
+                 "mqtts://HOST:PORT)",
+                 c->broker);
+        vgd_link_destroy(l, 0);
+        return VG_EINVAL;
     }
     if (vgd_paho_load(l->tls, &l->api, err, errlen) != VG_OK) {
         vgd_link_destroy(l, 0);

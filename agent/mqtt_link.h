@@ -9,8 +9,10 @@
  *   - automatic reconnect with backoff retry_min_s .. retry_max_s; a failed
  *     *first* connect is retried by vgd_link_poll with the same backoff;
  *   - Last Will: a retained CBOR status "offline" on ROOT/DEV/status;
- *   - TLS when the URI is ssl:// or mqtts:// (CA, client cert and key from
- *     [mqtt]), username/password when configured;
+ *   - broker URI tcp://, mqtt://, ssl:// or mqtts:// (vg_uri_paho); TLS
+ *     for the TLS schemes (CA, client cert and key from [mqtt], options
+ *     filled by vg_paho_tls), the handshake's failure reason in the log;
+ *     username/password when configured;
  *   - publishing while disconnected: up to max_buffered messages are kept
  *     by Paho and sent after the reconnect (a trip decided with the broker
  *     down reaches it once it is back);

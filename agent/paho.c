@@ -54,11 +54,6 @@ static const struct paho_sym paho_syms[VGD_PAHO_NFUNC] = {
 static vgd_paho paho_table[2]; /* by variant: plain, TLS */
 static int paho_loaded[2];     /* table filled */
 
-int vgd_paho_uri_tls(const char *uri)
-{
-    return strncmp(uri, "ssl://", 6) == 0 || strncmp(uri, "mqtts://", 8) == 0;
-}
-
 const char *vgd_paho_soname(int tls)
 {
     return tls ? VGD_PAHO_TLS : VGD_PAHO_PLAIN;

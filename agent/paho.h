@@ -8,7 +8,7 @@
  * cloud over TLS), libcrypto and libssl in its address space and about
  * 3.5 MB of resident pages that OpenSSL's initialisation touches.  So
  * vigild links neither: vgd_paho_load dlopen()s the variant its broker URI
- * needs ("libpaho-mqtt3as.so.1" for ssl:// and mqtts://, else
+ * needs ("libpaho-mqtt3as.so.1" for the TLS schemes of vg_uri.h, else
  * "libpaho-mqtt3a.so.1"; RTLD_NOW | RTLD_LOCAL) and resolves the 11
  * functions vigild calls into a table.  MQTTAsync.h is still included for
  * the types and option initialisers, so the ABI is checked at compile time
@@ -28,7 +28,7 @@
 #include <MQTTAsync.h>
 
 #define VGD_PAHO_PLAIN "libpaho-mqtt3a.so.1"  /* tcp:// (and ws://) */
-#define VGD_PAHO_TLS   "libpaho-mqtt3as.so.1" /* ssl://, mqtts:// */
+#define VGD_PAHO_TLS   "libpaho-mqtt3as.so.1" /* ssl://, mqtts://, wss:// */
 #define VGD_PAHO_NFUNC 11                     /* entries of vgd_paho */
 
 /* The MQTTAsync functions vigild uses, same signatures as MQTTAsync.h.
@@ -50,9 +50,6 @@ typedef struct vgd_paho {
     void (*free)(void *p);
     void (*destroy)(MQTTAsync *h);
 } vgd_paho;
-
-/* 1 when `uri` needs the TLS variant (ssl:// or mqtts://), else 0. */
-int vgd_paho_uri_tls(const char *uri);
 
 /* Loads the plain (tls = 0) or TLS (tls = 1) variant once per process and
  * returns its table in *out.  VG_OK, or VG_EMISSING with a message naming

@@ -20,7 +20,8 @@
 #include <time.h>
 
 #include "vg_error.h"
-#include "vg_tlsmsg.h"
+#include "vg_paho_tls.h"
+#include "vg_uri.h"
 
 struct vb_mqtt {
     MQTTAsync h;          /* the Paho client */
@@ -33,8 +34,9 @@ struct vb_mqtt {
     int reason;           /* Paho code of a failure */
     int mqtt_reason;      /* MQTT 5 reason code of a failure (0: none) */
     char fail_msg[160];   /* Paho's message of a failure */
-    char tls_err[256];    /* first OpenSSL error of the handshake ("" = none) */
-    char uri[512];        /* URI given to Paho (mqtts:// -> ssl://, mqtt:// -> tcp://) */
+    vg_paho_tls tls;      /* TLS options, reason of a failed handshake */
+    int is_tls;           /* the URI's scheme is a TLS one */
+    char uri[512];        /* URI given to Paho (vg_uri_paho) */
     char subs[16][256];   /* filters of the last vb_mqtt_subscribe, renewed on reconnect */
     int nsubs;            /* entries used in subs */
 };
@@ -79,21 +81,6 @@ static void mqtt__on_connect_fail5(void *ctx, MQTTAsync_failureData5 *r)
     snprintf(m->fail_msg, sizeof m->fail_msg, "%s", r && r->message ? r->message : "");
     pthread_mutex_unlock(&m->lock);
     mqtt__complete(ctx, 0, r ? r->code : -1);
-}
-
-/* OpenSSL's error lines during the handshake ("TID:error:0A000086:SSL
- * routines:FUNC:certificate verify failed:FILE:LINE:"): keeps the reason
- * field of the first one.  Returns 1 (go on printing). */
-static int mqtt__on_ssl_error(const char *str, size_t len, void *u)
-{
-    vb_mqtt *m = u;
-    char why[256];
-    vg_tls_reason(str, len, why, sizeof why);
-    pthread_mutex_lock(&m->lock);
-    if (!m->tls_err[0])
-        snprintf(m->tls_err, sizeof m->tls_err, "%s", why);
-    pthread_mutex_unlock(&m->lock);
-    return 1;
 }
 
 /* Renews the subscriptions after an automatic reconnect.  A broker that
@@ -174,16 +161,15 @@ static void mqtt__arm(vb_mqtt *m)
     pthread_mutex_unlock(&m->lock);
 }
 
-/* Creates the client and sets the callbacks. */
+/* Creates the client and sets the callbacks (a URI of no known scheme is
+ * refused as Paho would: MQTTASYNC_BAD_PROTOCOL). */
 static int mqtt__create(vb_mqtt *m)
 {
     MQTTAsync_createOptions cr = MQTTAsync_createOptions_initializer5;
-    if (strncmp(m->o.uri, "mqtts://", 8) == 0)
-        snprintf(m->uri, sizeof m->uri, "ssl://%s", m->o.uri + 8);
-    else if (strncmp(m->o.uri, "mqtt://", 7) == 0)
-        snprintf(m->uri, sizeof m->uri, "tcp://%s", m->o.uri + 7);
-    else
-        snprintf(m->uri, sizeof m->uri, "%s", m->o.uri);
+    if (vg_uri_paho(m->o.uri, m->uri, sizeof m->uri, &m->is_tls) != VG_OK) {
+        m->reason = MQTTASYNC_BAD_PROTOCOL;
+        return VG_EINVAL;
+    }
     int rc = MQTTAsync_createWithOptions(&m->h, m->uri, m->o.client_id, MQTTCLIENT_PERSISTENCE_NONE,
                                          NULL, &cr);
     if (rc != MQTTASYNC_SUCCESS) {
@@ -204,31 +190,21 @@ static const char *mqtt__opt(const char *s)
     return s && s[0] ? s : NULL;
 }
 
-/* Fills the login and, for ssl://, the TLS options (as vigild does). */
-static void mqtt__auth(vb_mqtt *m, MQTTAsync_connectOptions *co, MQTTAsync_SSLOptions *so)
+/* Fills the login and, for a TLS scheme, the TLS options (vg_paho_tls, as
+ * every vigil client does). */
+static void mqtt__auth(vb_mqtt *m, MQTTAsync_connectOptions *co)
 {
-    const vb_mqtt_auth *a = m->o.auth;
-    if (a) {
-        co->username = mqtt__opt(a->username);
-        co->password = mqtt__opt(a->password);
-    }
-    if (strncmp(m->uri, "ssl://", 6) != 0)
-        return;
-    so->trustStore = a ? mqtt__opt(a->ca_file) : NULL;
-    so->keyStore = a ? mqtt__opt(a->cert_file) : NULL;
-    so->privateKey = a ? mqtt__opt(a->key_file) : NULL;
-    so->enableServerCertAuth = 1;
-    so->verify = 1;
-    so->ssl_error_cb = mqtt__on_ssl_error;
-    so->ssl_error_context = m;
-    co->ssl = so;
+    static const vb_mqtt_auth none = {0};
+    const vb_mqtt_auth *a = m->o.auth ? m->o.auth : &none;
+    co->username = mqtt__opt(a->username);
+    co->password = mqtt__opt(a->password);
+    vg_paho_tls_apply(&m->tls, m->is_tls, co, a->ca_file, a->cert_file, a->key_file);
 }
 
 /* Starts the MQTT 5 connect with a persistent session when asked. */
 static int mqtt__connect(vb_mqtt *m)
 {
     MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer5;
-    MQTTAsync_SSLOptions so = MQTTAsync_SSLOptions_initializer;
     MQTTProperties props = MQTTProperties_initializer;
     MQTTProperty p = {.identifier = MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL};
     p.value.integer4 = m->o.session_expiry;
@@ -244,7 +220,7 @@ static int mqtt__connect(vb_mqtt *m)
     co.onSuccess5 = mqtt__on_ok5;
     co.onFailure5 = mqtt__on_connect_fail5;
     co.context = m;
-    mqtt__auth(m, &co, &so);
+    mqtt__auth(m, &co);
     mqtt__arm(m);
     int rc = MQTTAsync_connect(m->h, &co);
     MQTTProperties_free(&props);
@@ -259,6 +235,8 @@ static int mqtt__explain(vb_mqtt *m, int created, char *err, size_t errlen)
     const vb_mqtt_opts *o = &m->o;
     const char *user =
         o->auth && o->auth->username && o->auth->username[0] ? o->auth->username : "(anonymous)";
+    char tls_err[VG_PAHO_TLS_REASON_MAX];
+    vg_paho_tls_take(&m->tls, tls_err, sizeof tls_err);
     pthread_mutex_lock(&m->lock);
     int code = m->reason, done = m->done;
     int cr = m->mqtt_reason >= 0x80 ? m->mqtt_reason : code; /* Paho 1.3 puts it in `code` */
@@ -272,12 +250,12 @@ static int mqtt__explain(vb_mqtt *m, int created, char *err, size_t errlen)
                  "cannot use broker URI '%s' (Paho %d; expected tcp://, mqtt://, ssl:// or "
                  "mqtts://HOST:PORT)",
                  o->uri, code);
-    } else if (m->tls_err[0]) {
+    } else if (tls_err[0]) {
         fail = VB_MQTT_FAIL_TLS;
         snprintf(err, errlen,
                  "broker %s: TLS handshake failed: %s (check --ca-file, --cert-file, "
                  "--key-file and the broker's name)",
-                 o->uri, m->tls_err);
+                 o->uri, tls_err);
     } else if (bad_id) {
         fail = VB_MQTT_FAIL_AUTH;
         snprintf(err, errlen, "broker %s refused the client id '%s': not authorised", o->uri,
@@ -287,10 +265,9 @@ static int mqtt__explain(vb_mqtt *m, int created, char *err, size_t errlen)
         snprintf(err, errlen, "broker %s refused the connection as user %s: not authorised%s",
                  o->uri, user, bad_pw ? " (bad user name or password)" : "");
     } else {
-        int tls = strncmp(m->uri, "ssl://", 6) == 0;
         snprintf(err, errlen, "broker %s unreachable%s%s%s (Paho %d)%s", o->uri,
                  done ? "" : ": no answer in time", m->fail_msg[0] ? ": " : "", m->fail_msg, code,
-                 tls && !(o->auth && o->auth->cert_file && o->auth->cert_file[0])
+                 m->is_tls && !(o->auth && o->auth->cert_file && o->auth->cert_file[0])
                      ? "; no --cert-file: the broker may require a client certificate"
                      : "");
     }

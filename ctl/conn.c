@@ -24,6 +24,8 @@
 #include "agent_conf.h"
 #include "conf_file.h"
 #include "vg_error.h"
+#include "vg_paho_tls.h"
+#include "vg_uri.h"
 
 #define CONN_URI_MAX 512
 
@@ -38,7 +40,9 @@ struct ctl_conn {
     char op_msg[160];       /* Paho's message for a failure */
     int lost;               /* the connection was lost */
     ctl_msg *head, *tail;   /* received messages, oldest first */
-    char uri[CONN_URI_MAX]; /* URI given to Paho (mqtts:// -> ssl://) */
+    char uri[CONN_URI_MAX]; /* URI given to Paho (vg_uri_paho) */
+    int tls;                /* a TLS scheme */
+    vg_paho_tls tls_opts;   /* TLS options, reason of a failed handshake */
     const char *broker;     /* URI as given, for messages */
 };
 
@@ -181,8 +185,9 @@ static void conn__begin(ctl_conn *c)
     pthread_mutex_unlock(&c->lock);
 }
 
-/* Explains a connect failure and returns its exit code. */
-static int conn__connect_error(const ctl_conn *c, int st)
+/* Explains a connect failure and returns its exit code (a failed TLS
+ * handshake, with OpenSSL's reason, is CTL_EXIT_UNREACHABLE). */
+static int conn__connect_error(ctl_conn *c, int st)
 {
     static const char *const connack[] = {NULL,
                                           "unacceptable protocol version",
@@ -190,8 +195,16 @@ static int conn__connect_error(const ctl_conn *c, int st)
                                           "server unavailable",
                                           "bad user name or password",
                                           "not authorised"};
+    char why[VG_PAHO_TLS_REASON_MAX];
     if (st == CONN_WAIT) {
         fprintf(stderr, "vigilctl: broker %s unreachable: no answer in time\n", c->broker);
+        return CTL_EXIT_UNREACHABLE;
+    }
+    if (vg_paho_tls_take(&c->tls_opts, why, sizeof why)) {
+        fprintf(stderr,
+                "vigilctl: broker %s: TLS handshake failed: %s (check --ca-file, --cert-file, "
+                "--key-file and the broker's name)\n",
+                c->broker, why);
         return CTL_EXIT_UNREACHABLE;
     }
     if (c->op_code == 2 || c->op_code == 4 || c->op_code == 5) {
@@ -210,8 +223,7 @@ static int conn__connect_error(const ctl_conn *c, int st)
 }
 
 /* Fills Paho's connect options from *o (TLS when the URI asks for it). */
-static void conn__options(const ctl_opts *o, ctl_conn *c, MQTTAsync_connectOptions *co,
-                          MQTTAsync_SSLOptions *so)
+static void conn__options(const ctl_opts *o, ctl_conn *c, MQTTAsync_connectOptions *co)
 {
     co->keepAliveInterval = 20;
     co->cleansession = 1;
@@ -222,14 +234,7 @@ static void conn__options(const ctl_opts *o, ctl_conn *c, MQTTAsync_connectOptio
     co->context = c;
     co->username = o->username;
     co->password = o->password;
-    if (strncmp(c->uri, "ssl://", 6) == 0) {
-        so->trustStore = o->ca_file;
-        so->keyStore = o->cert_file;
-        so->privateKey = o->key_file;
-        so->enableServerCertAuth = 1;
-        so->verify = 1;
-        co->ssl = so;
-    }
+    vg_paho_tls_apply(&c->tls_opts, c->tls, co, o->ca_file, o->cert_file, o->key_file);
 }
 
 /* Creates the Paho client; CTL_EXIT_OK or CTL_EXIT_USAGE (bad URI). */
@@ -240,19 +245,15 @@ static int conn__create(const ctl_opts *o, ctl_conn *c)
         snprintf(id, sizeof id, "%s", o->client_id);
     else
         snprintf(id, sizeof id, "vigilctl-%ld", (long)getpid());
-    if (strncmp(o->broker, "mqtts://", 8) == 0)
-        snprintf(c->uri, sizeof c->uri, "ssl://%s", o->broker + 8);
-    else if (strncmp(o->broker, "mqtt://", 7) == 0)
-        snprintf(c->uri, sizeof c->uri, "tcp://%s", o->broker + 7);
-    else
-        snprintf(c->uri, sizeof c->uri, "%s", o->broker);
-    int rc = MQTTAsync_create(&c->h, c->uri, id, MQTTCLIENT_PERSISTENCE_NONE, NULL);
+    int rc = MQTTASYNC_BAD_PROTOCOL; /* what Paho says of an unknown scheme */
+    if (vg_uri_paho(o->broker, c->uri, sizeof c->uri, &c->tls) == VG_OK)
+        rc = MQTTAsync_create(&c->h, c->uri, id, MQTTCLIENT_PERSISTENCE_NONE, NULL);
     if (rc == MQTTASYNC_SUCCESS)
         rc = MQTTAsync_setCallbacks(c->h, c, conn__lost, conn__arrived, NULL);
     if (rc != MQTTASYNC_SUCCESS) {
         fprintf(stderr,
                 "vigilctl: cannot use broker URI '%s' (Paho %d; expected tcp://, "
-                "ssl:// or mqtts://HOST:PORT)\n",
+                "mqtt://, ssl:// or mqtts://HOST:PORT)\n",
                 o->broker, rc);
         return CTL_EXIT_USAGE;
     }
@@ -274,8 +275,7 @@ int ctl_conn_open(const ctl_opts *o, ctl_conn **out)
         return rc;
     }
     MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
-    MQTTAsync_SSLOptions so = MQTTAsync_SSLOptions_initializer;
-    conn__options(o, c, &co, &so);
+    conn__options(o, c, &co);
     conn__begin(c);
     int prc = MQTTAsync_connect(c->h, &co);
     int st = prc == MQTTASYNC_SUCCESS

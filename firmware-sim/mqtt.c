@@ -22,7 +22,8 @@
 
 #include "simtime.h"
 #include "vg_error.h"
-#include "vg_tlsmsg.h"
+#include "vg_paho_tls.h"
+#include "vg_uri.h"
 
 #define MQTT_KEEPALIVE_S    10
 #define MQTT_RETRY_MIN_S    1
@@ -37,10 +38,11 @@ static atomic_int mqtt_refusals; /* refused connections so far (all of them) */
 struct sim_conn {
     MQTTAsync h;    /* the Paho client */
     sim_sync *sync; /* shared lock (borrowed) */
-    char *uri;      /* owned copies of the options (mqtts:// -> ssl://) */
+    char *uri;      /* owned copies of the options (URI: vg_uri_paho) */
     char *client_id;
-    char *auth[5]; /* user, password, CA, certificate, key (NULL = unset) */
-    int tls;       /* ssl:// */
+    char *auth[5];        /* user, password, CA, certificate, key (NULL = unset) */
+    int tls;              /* a TLS scheme */
+    vg_paho_tls tls_opts; /* TLS options, reason of a failed handshake */
     char *subs[SIM_CONN_SUBS_MAX];
     int qos[SIM_CONN_SUBS_MAX]; /* all 1 */
     uint32_t nsub;
@@ -55,7 +57,6 @@ struct sim_conn {
     bool ever_connected; /* Paho reconnects by itself from now on */
     bool disconnected;   /* our disconnect completed */
     bool refused;        /* the first connect was refused (login or TLS): final */
-    char tls_err[256];   /* first OpenSSL error of a handshake ("" = none) */
     uint64_t connects;   /* successful connects */
 };
 
@@ -136,20 +137,6 @@ static void mqtt__on_connected(void *ctx, char *cause)
         fprintf(stderr, "vigil-sim: %s: subscribe refused (%d)\n", c->client_id, rc);
 }
 
-/* OpenSSL's error lines ("TID:error:CODE:LIB:FUNC:REASON:FILE:LINE:"):
- * keeps the REASON of the first one.  Returns 1 (go on). */
-static int mqtt__on_ssl_error(const char *str, size_t len, void *u)
-{
-    sim_conn *c = u;
-    char why[256];
-    vg_tls_reason(str, len, why, sizeof why);
-    pthread_mutex_lock(&c->sync->lock);
-    if (!c->tls_err[0])
-        snprintf(c->tls_err, sizeof c->tls_err, "%s", why);
-    pthread_mutex_unlock(&c->sync->lock);
-    return 1;
-}
-
 /* Explains a refused first connect on stderr (the first few only). */
 static void mqtt__explain(const sim_conn *c, int code, const char *tls_err)
 {
@@ -182,9 +169,9 @@ static void mqtt__on_connect_failed(void *ctx, MQTTAsync_failureData *r)
 {
     sim_conn *c = ctx;
     int code = r ? r->code : MQTTASYNC_FAILURE;
-    char tls_err[sizeof c->tls_err];
+    char tls_err[VG_PAHO_TLS_REASON_MAX];
+    vg_paho_tls_take(&c->tls_opts, tls_err, sizeof tls_err);
     pthread_mutex_lock(&c->sync->lock);
-    snprintf(tls_err, sizeof tls_err, "%s", c->tls_err);
     bool refused = !c->ever_connected && (tls_err[0] || code == 2 || code == 4 || code == 5);
     if (!c->ever_connected)
         c->first_failed = true;
@@ -250,17 +237,7 @@ static int mqtt__connect(sim_conn *c)
     co.context = c;
     co.username = c->auth[0];
     co.password = c->auth[1];
-    MQTTAsync_SSLOptions so = MQTTAsync_SSLOptions_initializer;
-    if (c->tls) {
-        so.trustStore = c->auth[2];
-        so.keyStore = c->auth[3];
-        so.privateKey = c->auth[4];
-        so.enableServerCertAuth = 1;
-        so.verify = 1;
-        so.ssl_error_cb = mqtt__on_ssl_error;
-        so.ssl_error_context = c;
-        co.ssl = &so;
-    }
+    vg_paho_tls_apply(&c->tls_opts, c->tls, &co, c->auth[2], c->auth[3], c->auth[4]);
     int rc = MQTTAsync_connect(c->h, &co);
     if (rc != MQTTASYNC_SUCCESS)
         fprintf(stderr, "vigil-sim: %s: connect refused by the client library (%d)\n", c->client_id,
@@ -276,8 +253,9 @@ static char *mqtt__dup(const char *s, bool *bad)
     return d;
 }
 
-/* Copies the URI (mqtts:// -> ssl://, mqtt:// -> tcp://), the login and
- * the TLS files into c. */
+/* Copies the URI as Paho wants it (vg_uri_paho), the login and the TLS
+ * files into c.  VG_OK, VG_EINVAL (no known scheme; said on stderr) or
+ * VG_ENOMEM. */
 static int mqtt__copy_auth(sim_conn *c, const sim_conn_opts *o)
 {
     bool bad = false;
@@ -285,13 +263,13 @@ static int mqtt__copy_auth(sim_conn *c, const sim_conn_opts *o)
     c->uri = malloc(n);
     if (!c->uri)
         return VG_ENOMEM;
-    if (strncmp(o->uri, "mqtts://", 8) == 0)
-        snprintf(c->uri, n, "ssl://%s", o->uri + 8);
-    else if (strncmp(o->uri, "mqtt://", 7) == 0)
-        snprintf(c->uri, n, "tcp://%s", o->uri + 7);
-    else
-        snprintf(c->uri, n, "%s", o->uri);
-    c->tls = strncmp(c->uri, "ssl://", 6) == 0;
+    if (vg_uri_paho(o->uri, c->uri, n, &c->tls) != VG_OK) {
+        fprintf(stderr,
+                "vigil-sim: cannot use broker URI '%s' (expected tcp://, mqtt://, ssl:// or "
+                "mqtts://HOST:PORT)\n",
+                o->uri);
+        return VG_EINVAL;
+    }
     const sim_conn_auth *a = &o->auth;
     c->auth[0] = mqtt__dup(a->username ? a->username : o->default_user, &bad);
     c->auth[1] = mqtt__dup(a->password, &bad);
@@ -306,8 +284,9 @@ static int mqtt__copy_opts(sim_conn *c, const sim_conn_opts *o)
 {
     c->sync = o->sync;
     c->client_id = strdup(o->client_id);
-    if (!c->client_id || mqtt__copy_auth(c, o) != VG_OK)
-        return VG_ENOMEM;
+    int rc = c->client_id ? mqtt__copy_auth(c, o) : VG_ENOMEM;
+    if (rc != VG_OK)
+        return rc;
     for (uint32_t i = 0; i < o->nsub && i < SIM_CONN_SUBS_MAX; i++) {
         c->subs[i] = strdup(o->subs[i]);
         if (!c->subs[i])
