@@ -24,6 +24,7 @@
 #define MVAR_GATE 0.25 /* full-rate adaptation under this R^2 */
 #define MVAR_SLOW 0.02 /* else this fraction of the rate */
 #define MVAR_HOT  0.5  /* hot alert row: raw stat over this of its limit */
+#define MVAR_RAW  2.0  /* a row with a raw stat over this x its limit: not folded */
 
 /* True when every one of v[0..n) is finite and, if pos, positive. */
 static int mvar__finite(const double *v, uint32_t n, int pos)
@@ -68,6 +69,147 @@ int vg_mvar_check(const vg_mvar_model *m)
     return VG_OK;
 }
 
+/* Sorts the columns of s->vec by d[] (the diagonal of V^T cov V),
+ * descending, ties by position; d is permuted alike. */
+static void mvar__order(vg_mvar *s, double *d)
+{
+    uint32_t p = s->m.p, ord[VG_MVAR_MAX];
+    double v[VG_MVAR_MAX * VG_MVAR_MAX], e[VG_MVAR_MAX];
+    for (uint32_t i = 0; i < p; i++)
+        ord[i] = i;
+    for (uint32_t i = 1; i < p; i++)
+        for (uint32_t j = i; j > 0 && d[ord[j]] > d[ord[j - 1]]; j--) {
+            uint32_t t = ord[j];
+            ord[j] = ord[j - 1];
+            ord[j - 1] = t;
+        }
+    memcpy(v, s->vec, sizeof(double) * p * p);
+    for (uint32_t c = 0; c < p; c++) {
+        e[c] = d[ord[c]];
+        for (uint32_t j = 0; j < p; j++)
+            s->vec[j * p + c] = v[j * p + ord[c]];
+    }
+    memcpy(d, e, sizeof(double) * p);
+}
+
+/* Starts the covariance adaptation from the model: mu = loc, cov = L
+ * diag(eig) L^T + r (I - L L^T) with r = q_mean / (p - k) (the training
+ * residual spread shared evenly; also the eigenvalues' floor), and its
+ * eigenvectors by Jacobi from cold (L and a basis of the rest).  The model
+ * itself is not touched.  O(p^3) per sweep. */
+static void mvar__cov_start(vg_mvar *s)
+{
+    const vg_mvar_model *m = &s->m;
+    uint32_t p = m->p, k = m->k;
+    double a[VG_MVAR_MAX * VG_MVAR_MAX], d[VG_MVAR_MAX];
+    double r = k < p ? m->q_mean / (double)(p - k) : 0;
+    for (uint32_t i = 0; i < p; i++)
+        for (uint32_t j = 0; j < p; j++) {
+            double ll = 0, le = 0;
+            for (uint32_t c = 0; c < k; c++) {
+                ll += m->load[i * k + c] * m->load[j * k + c];
+                le += m->load[i * k + c] * m->load[j * k + c] * m->eig[c];
+            }
+            a[i * p + j] = s->cov[i * p + j] = le + r * ((i == j) - ll);
+        }
+    vg_mvar_jacobi(a, s->vec, p);
+    for (uint32_t i = 0; i < p; i++)
+        d[i] = a[i * p + i];
+    mvar__order(s, d);
+    memcpy(s->mu, m->loc, sizeof(double) * p);
+    memcpy(s->eig0, m->eig, sizeof(double) * k);
+    s->eig_floor = r > 1e-9 * p ? r : 1e-9 * p;
+    s->folded = 0;
+}
+
+/* Folds the held row s->last into the slow mean mu and the covariance
+ * cov (upper half, standardised by the model's scales) at rate a =
+ * s->adapt: d = (last - mu) / scale, mu += a d scale, cov = (1 - a) (cov
+ * + a d d^T).  About its own slow mean, not the scoring means loc (they
+ * chase the operating point, so their residuals understate the spread the
+ * model was fitted with).  p (p + 1) / 2 + 3 p multiply-adds. */
+static void mvar__cov_fold(vg_mvar *s)
+{
+    uint32_t p = s->m.p;
+    double a = s->adapt, b = 1 - a, d[VG_MVAR_MAX];
+    for (uint32_t j = 0; j < p; j++) {
+        d[j] = (s->last[j] - s->mu[j]) / s->m.scale[j];
+        s->mu[j] += a * d[j] * s->m.scale[j];
+    }
+    for (uint32_t i = 0; i < p; i++) {
+        double *c = &s->cov[i * p], adi = a * d[i];
+        for (uint32_t j = i; j < p; j++)
+            c[j] = b * (c[j] + adi * d[j]);
+    }
+}
+
+/* Writes the adapted spectrum into the model: the first k columns of
+ * s->vec as loadings, d[0..k) as eigenvalues, each kept within
+ * [eig_floor, the model's own c-th eigenvalue].  The axes may turn and
+ * tighten, never widen: a spread wider than the fit is what a slow fault
+ * looks like, and is left to re-learning.  The limits stay: T^2 is
+ * normalised by the adapted eigenvalues, Q is measured off the adapted
+ * subspace. */
+static void mvar__publish(vg_mvar *s, const double *d)
+{
+    vg_mvar_model *m = &s->m;
+    uint32_t p = m->p, k = m->k;
+    for (uint32_t c = 0; c < k; c++) {
+        for (uint32_t j = 0; j < p; j++)
+            m->load[j * k + c] = s->vec[j * p + c];
+        double e = d[c] < s->eig0[c] ? d[c] : s->eig0[c];
+        m->eig[c] = e > s->eig_floor ? e : s->eig_floor;
+    }
+}
+
+/* Re-decomposition warm-started from the current eigenvectors V: A =
+ * V^T cov V (nearly diagonal when the structure moved little), one Jacobi
+ * sweep on A rotating V along, columns re-ordered, the model updated.
+ * O(p^3): 2 p^3 multiply-adds for A, one sweep. */
+static void mvar__decompose(vg_mvar *s)
+{
+    uint32_t p = s->m.p;
+    double w[VG_MVAR_MAX * VG_MVAR_MAX], a[VG_MVAR_MAX * VG_MVAR_MAX], d[VG_MVAR_MAX];
+    const double *c = s->cov, *v = s->vec;
+    for (uint32_t i = 0; i < p; i++) /* w = cov V, cov from its upper half */
+        for (uint32_t col = 0; col < p; col++) {
+            double t = 0;
+            for (uint32_t j = 0; j < p; j++)
+                t += (j >= i ? c[i * p + j] : c[j * p + i]) * v[j * p + col];
+            w[i * p + col] = t;
+        }
+    for (uint32_t r = 0; r < p; r++) /* a = V^T w, symmetric */
+        for (uint32_t col = r; col < p; col++) {
+            double t = 0;
+            for (uint32_t j = 0; j < p; j++)
+                t += v[j * p + r] * w[j * p + col];
+            a[r * p + col] = a[col * p + r] = t;
+        }
+    vg_mvar_sweep(a, s->vec, p);
+    for (uint32_t i = 0; i < p; i++)
+        d[i] = a[i * p + i];
+    mvar__order(s, d);
+    mvar__publish(s, d);
+    s->decomps++;
+}
+
+/* After a scored row with R^2 = r2: folds it into the covariance when it
+ * is quiet - no alert, r2 under MVAR_GATE (the mean adaptation's full-rate
+ * gate), each raw statistic under MVAR_RAW times its limit - and
+ * re-decomposes every VG_MVAR_EIG_EVERY rows folded.  A fault's rows stop
+ * being folded as its EWMA climbs, before its alert. */
+static void mvar__cov_step(vg_mvar *s, const vg_mvar_out *o, double r2)
+{
+    if (!(s->adapt > 0) || s->alert || !(r2 < MVAR_GATE) || o->t2 > MVAR_RAW * s->m.t2_lim ||
+        o->q > MVAR_RAW * s->m.q_lim)
+        return;
+    mvar__cov_fold(s);
+    if (++s->folded < VG_MVAR_EIG_EVERY)
+        return;
+    s->folded = 0;
+    mvar__decompose(s);
+}
+
 /* Contract in vg_mvar.h; *m is copied. */
 int vg_mvar_init(vg_mvar *s, const vg_mvar_model *m, double alert_on, double alert_off)
 {
@@ -82,6 +224,17 @@ int vg_mvar_init(vg_mvar *s, const vg_mvar_model *m, double alert_on, double ale
     s->q_s = m->q_mean;
     s->alert_on = alert_on;
     s->alert_off = alert_off;
+    s->adapt = VG_MVAR_ADAPT;
+    mvar__cov_start(s);
+    return VG_OK;
+}
+
+/* Contract in vg_mvar.h. */
+int vg_mvar_set_adapt(vg_mvar *s, double rate)
+{
+    if (!s || !(rate >= 0 && rate <= 0.25))
+        return VG_EINVAL;
+    s->adapt = rate;
     return VG_OK;
 }
 
@@ -212,6 +365,7 @@ static int mvar__refit(vg_mvar *s)
         return 0;
     }
     s->m = nm;
+    mvar__cov_start(s);
     s->t2_s = nm.t2_mean;
     s->q_s = nm.q_mean;
     s->alert = 0;
@@ -259,8 +413,11 @@ void vg_mvar_row(vg_mvar *s, const double *x, vg_mvar_out *out)
     out->relearnt = (uint8_t)mvar__relearn_step(s, out);
     out->alert = s->alert;
     out->alert_edge = was == s->alert ? 0 : s->alert ? 1 : 2;
-    if (s->m.drift > 0 && !out->relearnt)
-        mvar__adapt(s, t, r2 < MVAR_GATE ? s->m.drift : s->m.drift * MVAR_SLOW);
+    if (!out->relearnt) {
+        if (s->m.drift > 0)
+            mvar__adapt(s, t, r2 < MVAR_GATE ? s->m.drift : s->m.drift * MVAR_SLOW);
+        mvar__cov_step(s, out, r2);
+    }
     s->rows++;
 }
 

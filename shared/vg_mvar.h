@@ -84,6 +84,12 @@
 #ifndef VG_MVAR_RELEARN
 #define VG_MVAR_RELEARN 384 /* default re-learn horizon H, rows (0 = off) */
 #endif
+#ifndef VG_MVAR_ADAPT
+#define VG_MVAR_ADAPT (1.0 / 256) /* default covariance adaptation rate (0 = off) */
+#endif
+#ifndef VG_MVAR_EIG_EVERY
+#define VG_MVAR_EIG_EVERY 64 /* rows folded in between two re-decompositions */
+#endif
 
 /* Fit options. */
 typedef struct vg_mvar_opts {
@@ -116,6 +122,18 @@ int vg_mvar_fit(const char *const *names, uint32_t p, const double *x, size_t n,
 /* VG_OK when *m is a usable model (sizes, names, finite and positive
  * where required); VG_EINVAL otherwise.  p == 0 is valid ("none"). */
 int vg_mvar_check(const vg_mvar_model *m);
+
+/* One cyclic Jacobi sweep over the q x q symmetric matrix a (row-major):
+ * every off-diagonal pair (r, s) in order rotated to zero, the rotations
+ * accumulated into the columns of v.  a and v are the caller's, updated in
+ * place.  O(q^3); deterministic. */
+void vg_mvar_sweep(double *a, double *v, uint32_t q);
+
+/* Eigendecomposition of the q x q symmetric a by sweeps until the
+ * off-diagonal part vanishes (at most 64): a's diagonal ends holding the
+ * eigenvalues (unordered), v (q x q, row-major) the eigenvectors as
+ * columns.  O(q^3) per sweep. */
+void vg_mvar_jacobi(double *a, double *v, uint32_t q);
 
 /* T^2 and Q of one standardised row z[0..m->p): O(p k). */
 void vg_mvar_stats(const vg_mvar_model *m, const double *z, double *t2, double *q);
@@ -150,8 +168,17 @@ typedef struct vg_mvar {
     uint32_t relearns;                             /* re-fits made */
     uint32_t relearn_fails;                        /* re-fits not usable */
     uint64_t win[VG_MVAR_WIN * VG_MVAR_RING / 64]; /* hot bit of the last W H rows */
-    double ring[VG_MVAR_RING * VG_MVAR_MAX];       /* held rows, stride m.p */
-    double fit_scratch[2 * VG_MVAR_RING];          /* vg_mvar_fit's scratch */
+    /* covariance adaptation (see above) */
+    double adapt;                            /* rate, 0 = off */
+    double mu[VG_MVAR_MAX];                  /* slow mean of the rows */
+    double cov[VG_MVAR_MAX * VG_MVAR_MAX];   /* their covariance, standardised (upper half) */
+    double vec[VG_MVAR_MAX * VG_MVAR_MAX];   /* its eigenvectors, p x p, columns */
+    double eig0[VG_MVAR_MAX];                /* the model's eigenvalues: upper bounds */
+    double eig_floor;                        /* lower bound of every eigenvalue */
+    uint32_t folded;                         /* rows folded since the last decomposition */
+    uint32_t decomps;                        /* re-decompositions made */
+    double ring[VG_MVAR_RING * VG_MVAR_MAX]; /* held rows, stride m.p */
+    double fit_scratch[2 * VG_MVAR_RING];    /* vg_mvar_fit's scratch */
 } vg_mvar;
 
 /* Starts scoring with a copy of *m (vg_mvar_check must pass) and the alert
@@ -161,6 +188,10 @@ int vg_mvar_init(vg_mvar *s, const vg_mvar_model *m, double alert_on, double ale
 /* Sets the re-learn horizon to h rows (0: never re-learn); restarts the
  * alert window.  VG_EINVAL when h > VG_MVAR_RING or h < 32. */
 int vg_mvar_set_relearn(vg_mvar *s, uint32_t h);
+
+/* Sets the covariance adaptation rate (0: off; the model then changes
+ * only by drift and re-learning).  VG_EINVAL unless 0 <= rate <= 0.25. */
+int vg_mvar_set_adapt(vg_mvar *s, double rate);
 
 /* Scores one row: x[j] is model channel j's value (NaN = missing).  May
  * re-fit the model (see above): O(n p^2 + p^3) on that row only. */

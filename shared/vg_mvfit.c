@@ -179,9 +179,18 @@ static double mvf__offdiag(const double *a, uint32_t q)
     return s;
 }
 
-/* Eigendecomposition of symmetric a (destroyed: eigenvalues end on its
- * diagonal); v receives the eigenvectors as columns. */
-static void mvf__jacobi(double *a, double *v, uint32_t q)
+/* Contract in vg_mvar.h; a and v are the caller's, updated in place. */
+void vg_mvar_sweep(double *a, double *v, uint32_t q)
+{
+    for (uint32_t r = 0; r + 1 < q; r++)
+        for (uint32_t s = r + 1; s < q; s++)
+            if (a[r * q + s] != 0)
+                mvf__rotate(a, v, q, r, s);
+}
+
+/* Contract in vg_mvar.h; a is destroyed (eigenvalues end on its diagonal),
+ * v receives the eigenvectors as columns. */
+void vg_mvar_jacobi(double *a, double *v, uint32_t q)
 {
     for (uint32_t i = 0; i < q * q; i++)
         v[i] = i % (q + 1) == 0 ? 1 : 0;
@@ -190,10 +199,7 @@ static void mvf__jacobi(double *a, double *v, uint32_t q)
         tr += fabs(a[i * q + i]);
     for (int sweep = 0; sweep < MVF_SWEEPS && mvf__offdiag(a, q) > 1e-30 * (tr * tr + 1e-300);
          sweep++)
-        for (uint32_t r = 0; r + 1 < q; r++)
-            for (uint32_t s = r + 1; s < q; s++)
-                if (a[r * q + s] != 0)
-                    mvf__rotate(a, v, q, r, s);
+        vg_mvar_sweep(a, v, q);
 }
 
 /* Order of the eigenvalues (diagonal of a), descending, ties by index. */
@@ -454,7 +460,7 @@ static void mvf__pca(const mvf_data *d, vg_mvar_model *m, const uint32_t *sel, u
         m->scale[a] = sd[sel[a]] > fl ? sd[sel[a]] : fl;
     }
     mvf__corr(d, m, sel, c);
-    mvf__jacobi(c, v, q);
+    vg_mvar_jacobi(c, v, q);
     mvf__order(c, q, ord);
     mvf__components(m, c, v, ord, k ? k : mvf__choose_k(c, ord, q, o->var_explained));
 }
