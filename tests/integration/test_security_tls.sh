@@ -5,7 +5,9 @@
 # and processes samples (an overheat trips, the shutdown reaches the
 # operator over TLS).  Refused: a plain-TCP client, a client that trusts
 # another CA, a client certificate from another CA, no client certificate,
-# and vigild trusting the wrong CA (it never connects).
+# and vigild trusting the wrong CA (it never connects, and logs OpenSSL's
+# reason).  vigilctl reads the retained shutdown over mqtts:// (rewritten
+# to ssl://), and trusting the wrong CA exits 3 with OpenSSL's reason.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/../tools/vigild_test_lib.sh"
 vg_watchdog 60
@@ -85,15 +87,35 @@ refused "a client certificate from another CA" "certificate verify failed" --caf
     --cert "$VG_PKI/rogue-dev-a.pem" --key "$VG_PKI/rogue-dev-a.key" -u dev-a -P "$PASS"
 refused "no client certificate" "peer did not return a certificate" --cafile "$VG_PKI/ca.pem" -u dev-a -P "$PASS"
 
-# 3. vigild trusting the wrong CA never connects, and says why
+# 3. vigilctl over mqtts:// reads the retained shutdown; trusting the wrong
+#    CA it exits 3 (unreachable) and says why
+CTL=$VG_BUILD/ctl/vigilctl
+MQTTS=mqtts://127.0.0.1:$VG_BROKER_PORT
+CTL_ID=(--cert-file "$VG_PKI/operator.pem" --key-file "$VG_PKI/operator.key" --username operator
+    --password "$(cat "$VG_PKI/operator.pass")")
+vg_timeout 15 "$CTL" tail --broker "$MQTTS" --ca-file "$VG_PKI/ca.pem" "${CTL_ID[@]}" --count 1 \
+    --wait 5 vigil/v1/dev-a/cmd/shutdown >"$VG_TMP/ctl.out" 2>"$VG_TMP/ctl.err" ||
+    vg_fail "vigilctl over mqtts:// failed: $(cat "$VG_TMP/ctl.err")"
+grep -q "shutdown" "$VG_TMP/ctl.out" || vg_fail "vigilctl read: $(cat "$VG_TMP/ctl.out")"
+rc=0
+vg_timeout 15 "$CTL" tail --broker "$MQTTS" --ca-file "$VG_PKI/rogue.pem" "${CTL_ID[@]}" --count 1 \
+    --wait 5 >"$VG_TMP/ctl-rogue.out" 2>"$VG_TMP/ctl-rogue.err" || rc=$?
+vg_assert_eq 3 "$rc" "vigilctl exit status trusting the wrong CA"
+grep -q "TLS handshake failed: certificate verify failed" "$VG_TMP/ctl-rogue.err" ||
+    vg_fail "vigilctl with the wrong CA: $(cat "$VG_TMP/ctl-rogue.err")"
+vg_log "vigilctl with the wrong CA: $(head -1 "$VG_TMP/ctl-rogue.err")"
+
+# 4. vigild trusting the wrong CA (mqtts:// URI) never connects, and says why
 vg_stop_pid "$VGD_PID" 5
 before=$(broker_says "alert unknown ca")
 vigild_conf rogue "$VG_PKI/rogue.pem"
-vg_bg r "$VGD_BIN" --broker "$VG_BROKER_URI" --device dev-a --data-dir "$VG_TMP/r.data" \
+vg_bg r "$VGD_BIN" --broker "$MQTTS" --device dev-a --data-dir "$VG_TMP/r.data" \
     --config "$VG_TMP/rogue.conf"
 vgd_wait_for 10 grep -qs "cannot connect" "$VG_TMP/r.err" || vg_fail "no connect error: $(cat "$VG_TMP/r.err")"
 sleep 1
 grep -q "connected to" "$VG_TMP/r.err" && vg_fail "vigild connected trusting the wrong CA"
 [ "$(broker_says "alert unknown ca")" -gt "$before" ] || vg_fail "broker did not see vigild reject it"
+grep -q "cannot connect to $MQTTS (TLS handshake failed: certificate verify failed)" \
+    "$VG_TMP/r.err" || vg_fail "vigild did not log the TLS reason: $(cat "$VG_TMP/r.err")"
 vg_log "vigild with the wrong CA: $(grep -m1 'cannot connect' "$VG_TMP/r.err")"
 vg_log "PASS"
