@@ -31,7 +31,9 @@
  *              time-of-day buckets of 45 minutes (from the timestamp; gain
  *              0.1 per sample in the bucket, 0.3 while learning) predicts
  *              the day's shape, so a cycle that runs faster or vanishes at
- *              the same level and spread is seen.  (Tuned for samples
+ *              the same level and spread is seen (the bucket is cached
+ *              with the span of times it holds for, so the per-sample path
+ *              does no int64/double conversion).  (Tuned for samples
  *              minutes apart; at several per second a bucket's profile
  *              follows its last few samples and the component is one more
  *              short-term variance test.)  Scored after two days of
@@ -50,7 +52,7 @@
  * daily profile about 35 of them); no libm log (a cubic polynomial ln,
  * vg_adapt.inc), the four calibrators as two SSE2/NEON pairs, one division
  * (1/sigma) and a 1/sqrt per calibrator every 8 samples, none on the
- * sample-to-sample dependency chain; state 328 bytes per channel (128 of
+ * sample-to-sample dependency chain; state 344 bytes per channel (128 of
  * them the daily profile), no allocation.  The step itself is in
  * vg_adapt.inc, so vg_detect.c and vg_engine.c inline it.
  */
@@ -100,6 +102,8 @@ typedef struct vg_adapt {
     double isd[ADAPT_NCOMP];               /* 1 / sqrt(v), refreshed lazily (vg_adapt.c) */
     uint8_t which;                         /* winning component: 0 |z|, 1 var, 2 level, 3 season */
     uint8_t tick;                          /* samples since the 1/sd refresh, mod 8 */
+    uint8_t bucket;                        /* daily profile bucket of times [b_lo, b_hi) */
+    int64_t b_lo, b_hi;                    /* where `bucket` is known to hold (vg_adapt.inc) */
 } vg_adapt;
 
 /* Resets *a to "no sample seen". */

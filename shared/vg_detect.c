@@ -2,7 +2,7 @@
  * vg_detect.c - per-channel detectors and decisions (see vg_detect.h).
  *
  * The per-sample path, vg_detect_sample(), is branch-light arithmetic on a
- * ~500-byte state (328 of them the adaptive detector's) plus one look at
+ * ~520-byte state (344 of them the adaptive detector's) plus one look at
  * the window when the warm-up reference is due for a refresh.  Thresholds
  * are turned into reciprocals once, at compile time of the parameters, and
  * the rate detector's 1e6/dt is cached per sampling interval, so the hot

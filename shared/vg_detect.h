@@ -118,7 +118,7 @@ typedef struct vg_params {
 void vg_params_compile(vg_params *p, const vg_defaults *d, const vg_envelope *env,
                        const vg_chan_model *m, uint64_t model_version);
 
-/* Running state of one channel's detectors (504 bytes, 328 of them vg_adapt). */
+/* Running state of one channel's detectors (520 bytes, 344 of them vg_adapt). */
 typedef struct vg_detect {
     uint64_t hist;      /* limit-violation bits of the last 64 samples */
     uint32_t viol;      /* set bits of hist within the debounce window */

@@ -1,8 +1,9 @@
 /*
  * test_adapt.c - the adaptive, calibrated detector (vg_adapt) on its own:
  * quiet on noise, the level component catches a small lasting shift that a
- * single-sample test cannot and then goes quiet (a pulse), and its cheap
- * logarithm keeps the calibrated scale of the libm one.
+ * single-sample test cannot and then goes quiet (a pulse), its cheap
+ * logarithm keeps the calibrated scale of the libm one, and the cached
+ * daily-profile bucket is always the one computed from the time afresh.
  */
 #include <math.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include "test_util.h"
 #include "vg_adapt.h"
+#include "vg_adapt.inc" /* adapt__bucket, adapt__bucket_of */
 
 static int64_t t_now; /* time of the next sample: one a minute */
 
@@ -123,13 +125,46 @@ static void test_seasonal_period_change(void)
     CU_ASSERT_TRUE(season_hits >= 1 && season_hits <= 3);
 }
 
+/* Times around bucket boundaries (45 min = 2.7e9 us), at today's epoch,
+ * near 0 and negative, in rising order, in random order and going back:
+ * the cached bucket always equals the one computed from the time. */
+static void test_bucket_cache(void)
+{
+    static const int64_t base[] = {0, 1800000000000000LL, -86400000000LL, 1795000000000000LL};
+    vg_adapt a;
+    vg_adapt_init(&a);
+    uint64_t rng = 5;
+    int bad = 0, n = 0;
+    for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) {
+        int64_t t0 = base[i] - base[i] % 2700000000LL;
+        for (int k = -3; k <= 3; k++)
+            for (int64_t d = -70; d <= 70; d++) {
+                int64_t t = t0 + k * 2700000000LL + d;
+                bad += adapt__bucket(&a, t) != ((uint64_t)adapt__bucket_of(t) & 31);
+                n++;
+            }
+        for (int j = 0; j < 20000; j++) { /* random times within a few days */
+            int64_t t = t0 + (int64_t)(vg_test_rand(&rng) % 400000000000ULL) - 200000000000LL;
+            bad += adapt__bucket(&a, t) != ((uint64_t)adapt__bucket_of(t) & 31);
+            n++;
+        }
+        for (int64_t t = t0 + 86400000000LL; t > t0 - 86400000000LL; t -= 299999999) {
+            bad += adapt__bucket(&a, t) != ((uint64_t)adapt__bucket_of(t) & 31);
+            n++;
+        }
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_TRUE(n > 80000);
+}
+
 int init_adapt_tests(void)
 {
     CU_pSuite s = CU_add_suite("adapt", NULL, NULL);
     if (!s || !CU_add_test(s, "quiet on noise", test_quiet_on_noise) ||
         !CU_add_test(s, "level shift is a pulse", test_level_shift_pulse) ||
         !CU_add_test(s, "cheap log keeps calibration", test_cheap_log_calibration) ||
-        !CU_add_test(s, "seasonal: period change", test_seasonal_period_change))
+        !CU_add_test(s, "seasonal: period change", test_seasonal_period_change) ||
+        !CU_add_test(s, "cached profile bucket is exact", test_bucket_cache))
         return CU_get_error();
     return 0;
 }
