@@ -209,9 +209,7 @@ int vgd_link_create(const vgd_conf *c, const vgd_link_handlers *h, const void *w
         return VG_ETOOBIG;
     }
     if (vg_uri_paho(c->broker, l->uri, sizeof l->uri, &l->tls) != VG_OK) {
-        snprintf(err, errlen,
-                 "cannot use broker URI '%s' (expected tcp://, mqtt://, ssl:// or "
-                 "mqtts://HOST:PORT)",
+        snprintf(err, errlen, "cannot use broker URI '%s' (expected " VG_URI_EXPECTED ")",
                  c->broker);
         vgd_link_destroy(l, 0);
         return VG_EINVAL;

@@ -246,9 +246,7 @@ static int mqtt__explain(vb_mqtt *m, int created, char *err, size_t errlen)
     if (!created || code == MQTTASYNC_BAD_PROTOCOL || code == MQTTASYNC_NULL_PARAMETER ||
         code == MQTTASYNC_BAD_STRUCTURE || code == MQTTASYNC_SSL_NOT_SUPPORTED) {
         fail = VB_MQTT_FAIL_URI;
-        snprintf(err, errlen,
-                 "cannot use broker URI '%s' (Paho %d; expected tcp://, mqtt://, ssl:// or "
-                 "mqtts://HOST:PORT)",
+        snprintf(err, errlen, "cannot use broker URI '%s' (Paho %d; expected " VG_URI_EXPECTED ")",
                  o->uri, code);
     } else if (tls_err[0]) {
         fail = VB_MQTT_FAIL_TLS;

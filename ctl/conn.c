@@ -252,8 +252,7 @@ static int conn__create(const ctl_opts *o, ctl_conn *c)
         rc = MQTTAsync_setCallbacks(c->h, c, conn__lost, conn__arrived, NULL);
     if (rc != MQTTASYNC_SUCCESS) {
         fprintf(stderr,
-                "vigilctl: cannot use broker URI '%s' (Paho %d; expected tcp://, "
-                "mqtt://, ssl:// or mqtts://HOST:PORT)\n",
+                "vigilctl: cannot use broker URI '%s' (Paho %d; expected " VG_URI_EXPECTED ")\n",
                 o->broker, rc);
         return CTL_EXIT_USAGE;
     }

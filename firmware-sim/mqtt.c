@@ -264,9 +264,7 @@ static int mqtt__copy_auth(sim_conn *c, const sim_conn_opts *o)
     if (!c->uri)
         return VG_ENOMEM;
     if (vg_uri_paho(o->uri, c->uri, n, &c->tls) != VG_OK) {
-        fprintf(stderr,
-                "vigil-sim: cannot use broker URI '%s' (expected tcp://, mqtt://, ssl:// or "
-                "mqtts://HOST:PORT)\n",
+        fprintf(stderr, "vigil-sim: cannot use broker URI '%s' (expected " VG_URI_EXPECTED ")\n",
                 o->uri);
         return VG_EINVAL;
     }

@@ -14,6 +14,10 @@
 
 #include <stddef.h>
 
+/* The accepted schemes, for every program's "cannot use broker URI" message
+ * (ws:// and wss:// are accepted too, but not advertised). */
+#define VG_URI_EXPECTED "tcp://, mqtt://, ssl:// or mqtts://HOST:PORT"
+
 /* Writes into out[0..cap) the URI Paho is given for broker URI `uri`:
  * "mqtt://REST" -> "tcp://REST", "mqtts://REST" -> "ssl://REST", tcp://,
  * ssl://, ws:// and wss:// unchanged (schemes are case-sensitive, as in
