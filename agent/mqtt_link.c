@@ -175,13 +175,22 @@ void vgd_link_poll(vgd_link *l, int64_t now_us)
     link__connect(l);
 }
 
-/* Fills the topic strings. */
-static int link__names(vgd_link *l, const vgd_conf *c)
+/* Fills the topic strings and the URI given to Paho (vg_uri_paho, which
+ * also tells whether it is TLS).  VG_OK, or VG_ETOOBIG / VG_EINVAL with a
+ * message in err. */
+static int link__names(vgd_link *l, const vgd_conf *c, char *err, size_t errlen)
 {
     static const char *const suffix[LINK_NSUB] = {"samples", "model", "cmd/reset"};
     int n = snprintf(l->prefix, sizeof l->prefix, "%s/%s/", c->root, c->device);
-    if (n < 0 || (size_t)n >= sizeof l->prefix)
+    if (n < 0 || (size_t)n >= sizeof l->prefix) {
+        snprintf(err, errlen, "topic root and device id too long");
         return VG_ETOOBIG;
+    }
+    if (vg_uri_paho(c->broker, l->uri, sizeof l->uri, &l->tls) != VG_OK) {
+        snprintf(err, errlen, "cannot use broker URI '%s' (expected " VG_URI_EXPECTED ")",
+                 c->broker);
+        return VG_EINVAL;
+    }
     for (int i = 0; i < LINK_NSUB; i++)
         snprintf(l->sub[i], sizeof l->sub[i], "%s%s", l->prefix, suffix[i]);
     snprintf(l->will_topic, sizeof l->will_topic, "%sstatus", l->prefix);
@@ -203,16 +212,10 @@ int vgd_link_create(const vgd_conf *c, const vgd_link_handlers *h, const void *w
     l->c = c;
     l->hd = *h;
     l->backoff_s = c->retry_min_s;
-    if (link__names(l, c) != VG_OK) {
-        snprintf(err, errlen, "topic root and device id too long");
+    int names = link__names(l, c, err, errlen);
+    if (names != VG_OK) {
         vgd_link_destroy(l, 0);
-        return VG_ETOOBIG;
-    }
-    if (vg_uri_paho(c->broker, l->uri, sizeof l->uri, &l->tls) != VG_OK) {
-        snprintf(err, errlen, "cannot use broker URI '%s' (expected " VG_URI_EXPECTED ")",
-                 c->broker);
-        vgd_link_destroy(l, 0);
-        return VG_EINVAL;
+        return names;
     }
     if (vgd_paho_load(l->tls, &l->api, err, errlen) != VG_OK) {
         vgd_link_destroy(l, 0);
