@@ -193,14 +193,18 @@ static void mvar__decompose(vg_mvar *s)
     s->decomps++;
 }
 
-/* After a scored row with R^2 = r2: folds it into the covariance when it
- * is quiet - no alert, r2 under MVAR_GATE (the mean adaptation's full-rate
- * gate), each raw statistic under MVAR_RAW times its limit - and
- * re-decomposes every VG_MVAR_EIG_EVERY rows folded.  A fault's rows stop
- * being folded as its EWMA climbs, before its alert. */
-static void mvar__cov_step(vg_mvar *s, const vg_mvar_out *o, double r2)
+/* After a scored row: folds it into the covariance when it is quiet - no
+ * alert and R^2 under MVAR_GATE (the mean adaptation's full-rate gate)
+ * before this row (was, r2_was), each raw statistic of the row under
+ * MVAR_RAW times its limit - and re-decomposes every VG_MVAR_EIG_EVERY
+ * rows folded.  The gate is the state before the row so that it does not
+ * select rows by their own size (gating on the EWMA that includes the row
+ * leaves out the larger rows of a quiet stream: the covariance shrinks, T^2
+ * grows, more rows are left out); a fault's rows stop being folded as its
+ * EWMA climbs, before its alert. */
+static void mvar__cov_step(vg_mvar *s, const vg_mvar_out *o, uint8_t was, double r2_was)
 {
-    if (!(s->adapt > 0) || s->alert || !(r2 < MVAR_GATE) || o->t2 > MVAR_RAW * s->m.t2_lim ||
+    if (!(s->adapt > 0) || was || !(r2_was < MVAR_GATE) || o->t2 > MVAR_RAW * s->m.t2_lim ||
         o->q > MVAR_RAW * s->m.q_lim)
         return;
     mvar__cov_fold(s);
@@ -395,10 +399,12 @@ void vg_mvar_row(vg_mvar *s, const double *x, vg_mvar_out *out)
     mvar__standardise(s, x, z);
     double t[VG_MVAR_MAX];
     mvar__scores(&s->m, z, t, &out->t2, &out->q);
-    double l = s->m.lambda;
+    double l = s->m.lambda, a = s->t2_s / s->m.t2_lim, b = s->q_s / s->m.q_lim;
+    double r2_was = a > b ? a : b;
     s->t2_s += l * (out->t2 - s->t2_s);
     s->q_s += l * (out->q - s->q_s);
-    double a = s->t2_s / s->m.t2_lim, b = s->q_s / s->m.q_lim;
+    a = s->t2_s / s->m.t2_lim;
+    b = s->q_s / s->m.q_lim;
     double r2 = a > b ? a : b;
     out->t2_s = s->t2_s;
     out->q_s = s->q_s;
@@ -416,7 +422,7 @@ void vg_mvar_row(vg_mvar *s, const double *x, vg_mvar_out *out)
     if (!out->relearnt) {
         if (s->m.drift > 0)
             mvar__adapt(s, t, r2 < MVAR_GATE ? s->m.drift : s->m.drift * MVAR_SLOW);
-        mvar__cov_step(s, out, r2);
+        mvar__cov_step(s, out, was, r2_was);
     }
     s->rows++;
 }
