@@ -66,7 +66,7 @@ const char *const spool_sql[ST_COUNT] = {
                   " VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6) ON CONFLICT(kind, seq) DO NOTHING",
     [ST_NEXT] = "SELECT id, seq, model_version, rx_us, payload FROM record"
                 " WHERE sent = 0 AND kind = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-    [ST_MARK] = "UPDATE record SET sent = 1 WHERE kind = ?1 AND seq = ?2 AND sent = 0",
+    [ST_MARK] = "UPDATE record SET sent = 1 WHERE kind = ?1 AND seq BETWEEN ?2 AND ?3 AND sent = 0",
     [ST_TALLY] = "SELECT kind, sent, n, bytes FROM tally",
     [ST_OLDEST] = "SELECT rx_us FROM record WHERE sent = 0 AND kind = ?1 ORDER BY seq LIMIT 1",
     [ST_EVICTED] = "SELECT sent_n, sent_bytes, lost_n, lost_bytes FROM evicted",

@@ -111,20 +111,36 @@ int vg_spool_next_batch(vg_spool *s, size_t max_items, size_t max_bytes, vg_spoo
     return rc;
 }
 
-/* Marks each item sent inside the open transaction. */
+/* Length of the run of items from i on with one kind and consecutive
+ * seqs: no stored record can lie between them and not be among them. */
+static size_t spool__run_len(const vg_spool_item *items, size_t i, size_t n)
+{
+    size_t j = i + 1;
+    while (j < n && items[j].kind == items[i].kind && items[j].seq == items[j - 1].seq + 1 &&
+           items[j].seq <= INT64_MAX)
+        j++;
+    return j - i;
+}
+
+/* Marks each item sent inside the open transaction: one UPDATE per run of
+ * consecutive seqs (an archive chunk is usually one run). */
 static int spool__mark(vg_spool *s, const vg_spool_item *items, size_t n)
 {
     sqlite3_stmt *st = s->st[ST_MARK];
-    for (size_t i = 0; i < n; i++) {
-        if (items[i].seq > INT64_MAX)
+    for (size_t i = 0; i < n;) {
+        if (items[i].seq > INT64_MAX) {
+            i++;
             continue;
+        }
+        size_t run = spool__run_len(items, i, n);
         sqlite3_bind_int(st, 1, items[i].kind);
         sqlite3_bind_int64(st, 2, (int64_t)items[i].seq);
+        sqlite3_bind_int64(st, 3, (int64_t)items[i + run - 1].seq);
         int rc = spool__run(s, ST_MARK, "mark_sent");
         if (rc != VG_OK)
             return rc;
-        if (s->inflight)
-            s->inflight--;
+        s->inflight -= run < s->inflight ? run : s->inflight;
+        i += run;
     }
     return VG_OK;
 }

@@ -13,6 +13,15 @@
  * writer keeps the seqs of the sample batches of the open transaction to
  * know, after each commit or failure, which ones are stored and which were
  * lost.
+ *
+ * Gathering.  A commit costs about ten WAL frames besides the records' own
+ * pages (the b-tree right edges, the tally, the pointer map, page 1), and
+ * under load a writer that commits whatever is queued commits every 2-3
+ * batches.  So a group that holds only sample batches and sent-marks waits
+ * until gather_min records are queued or its oldest item has waited
+ * gather_us; an alert, trip or model record, a flush or the stop makes it
+ * due at once.  Appenders wake the writer only for the first item and when
+ * the group becomes due early, not for every batch.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -23,11 +32,13 @@
 #include "writer.h"
 #include "vg_error.h"
 
-#define WRITER_DEF_GROUP 256
-#define WRITER_DEF_BYTES (8u << 20)
-#define WRITER_DEF_GAP   30000
-#define WRITER_WAKE_US   500000 /* expiry check period when idle */
-#define WRITER_HOLE_SPAN 100000 /* seqs searched for holes at start */
+#define WRITER_DEF_GROUP    256
+#define WRITER_DEF_BYTES    (8u << 20)
+#define WRITER_DEF_GAP      30000
+#define WRITER_WAKE_US      500000 /* expiry check period when idle */
+#define WRITER_HOLE_SPAN    100000 /* seqs searched for holes at start */
+#define WRITER_DEF_GATHER   2000   /* us a group waits for more samples */
+#define WRITER_DEF_GATHER_N 32     /* queued records that end the wait */
 
 /* One queued record. */
 struct wrec {
@@ -68,6 +79,9 @@ struct vgd_writer {
     uint64_t taken;      /* of which taken into groups */
     uint64_t done_in;    /* of which in finished groups */
     uint64_t mark_calls; /* mark_sent calls not yet taken */
+    int64_t since;       /* monotonic us the oldest queued item came */
+    uint32_t urgent;     /* queued alert / trip / model records */
+    uint32_t flushers;   /* vgd_writer_flush calls waiting */
     int stop;
     int last_rc;          /* status of the last group (destroy) */
     int err_rc;           /* status of the last failed group (flush) */
@@ -303,6 +317,7 @@ static struct wrec *writer__take(vgd_writer *w, uint64_t *upto)
     while (*pp && n < w->o.max_group) {
         w->qbytes -= (*pp)->len;
         w->qn--;
+        w->urgent -= (*pp)->kind != VG_ARCH_SAMPLES;
         pp = &(*pp)->next;
         n++;
     }
@@ -310,6 +325,7 @@ static struct wrec *writer__take(vgd_writer *w, uint64_t *upto)
     *pp = NULL;
     if (!w->head)
         w->tail = &w->head;
+    w->since = 0; /* what is left (over max_group) is due at once */
     w->taken += n + w->mark_calls;
     w->mark_calls = 0;
     *upto = w->taken;
@@ -325,19 +341,49 @@ static void writer__free_list(struct wrec *r)
     }
 }
 
-/* Waits for work (queue lock held); 0 when stopping with nothing left. */
+/* Waits on `work` until the monotonic time `until_us`; 1 on timeout. */
+static int writer__sleep(vgd_writer *w, int64_t until_us)
+{
+    struct timespec ts = {.tv_sec = until_us / 1000000, .tv_nsec = until_us % 1000000 * 1000};
+    return pthread_cond_timedwait(&w->work, &w->q, &ts) == ETIMEDOUT;
+}
+
+/* Whether the queued work is to be committed now (queue lock held): an
+ * alert / trip / model record, a flush or the stop waits for it, enough
+ * records are queued, or the oldest has waited gather_us. */
+static int writer__due(const vgd_writer *w, int64_t now)
+{
+    return w->stop || w->urgent || w->flushers || w->qn >= w->o.gather_min ||
+           now - w->since >= (int64_t)w->o.gather_us;
+}
+
+/* Waits for work (queue lock held) and lets a group gather (see
+ * writer__due); 0 when stopping with nothing left. */
 static int writer__wait(vgd_writer *w)
 {
-    while (!w->head && !w->nmark && !w->stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += WRITER_WAKE_US * 1000L;
-        ts.tv_sec += ts.tv_nsec / 1000000000L;
-        ts.tv_nsec %= 1000000000L;
-        if (pthread_cond_timedwait(&w->work, &w->q, &ts) == ETIMEDOUT && w->ngap)
+    for (;;) {
+        if (w->head || w->nmark) {
+            int64_t now = writer__mono();
+            if (writer__due(w, now))
+                return 1;
+            writer__sleep(w, w->since + (int64_t)w->o.gather_us);
+        } else if (w->stop) {
+            return 0;
+        } else if (writer__sleep(w, writer__mono() + WRITER_WAKE_US) && w->ngap) {
             return 1; /* expire gaps */
+        }
     }
-    return w->head || w->nmark || !w->stop;
+}
+
+/* Something was queued (queue lock held): starts the gathering clock when
+ * the queue was empty; wakes the writer when it has to look (the first
+ * item, and whenever the group is due early). */
+static void writer__queued(vgd_writer *w, int was_empty)
+{
+    if (was_empty)
+        w->since = writer__mono();
+    if (was_empty || w->urgent || w->qn == w->o.gather_min)
+        pthread_cond_signal(&w->work);
 }
 
 static void *writer__main(void *arg)
@@ -425,6 +471,10 @@ vgd_writer *vgd_writer_create(vg_spool *spool, const vgd_writer_opts *o, int *rc
         w->o.queue_bytes = WRITER_DEF_BYTES;
     if (!w->o.gap_ms)
         w->o.gap_ms = WRITER_DEF_GAP;
+    if (!w->o.gather_us)
+        w->o.gather_us = WRITER_DEF_GATHER;
+    if (!w->o.gather_min)
+        w->o.gather_min = WRITER_DEF_GATHER_N;
     w->spool = spool;
     w->tail = &w->head;
     int64_t last = -1;
@@ -510,18 +560,22 @@ int vgd_writer_append(vgd_writer *w, int kind, uint64_t seq, uint64_t model_vers
         pthread_cond_wait(&w->done, &w->q);
     if (kind == VG_ARCH_SAMPLES)
         writer__accept(w, seq);
+    int was_empty = !w->head && !w->nmark;
     *w->tail = r;
     w->tail = &r->next;
     w->qbytes += len;
     w->qn++;
     w->nin++;
-    pthread_cond_signal(&w->work);
+    w->urgent += kind != VG_ARCH_SAMPLES;
+    writer__queued(w, was_empty);
     pthread_mutex_unlock(&w->q);
     return VG_OK;
 }
 
 int vgd_writer_mark_sent(vgd_writer *w, const vg_spool_item *items, size_t n)
 {
+    if (n == 0)
+        return VG_OK;
     pthread_mutex_lock(&w->q);
     if (w->nmark + n > w->mark_cap) {
         size_t cap = w->mark_cap ? w->mark_cap : 256;
@@ -535,13 +589,14 @@ int vgd_writer_mark_sent(vgd_writer *w, const vg_spool_item *items, size_t n)
         w->marks = m;
         w->mark_cap = cap;
     }
+    int was_empty = !w->head && !w->nmark;
     for (size_t i = 0; i < n; i++) {
         w->marks[w->nmark] = items[i];
         w->marks[w->nmark++].payload = NULL;
     }
     w->nin++;
     w->mark_calls++;
-    pthread_cond_signal(&w->work);
+    writer__queued(w, was_empty);
     pthread_mutex_unlock(&w->q);
     return VG_OK;
 }
@@ -550,9 +605,11 @@ int vgd_writer_flush(vgd_writer *w)
 {
     pthread_mutex_lock(&w->q);
     uint64_t want = w->nin, err0 = w->st.errors;
+    w->flushers++;
     pthread_cond_signal(&w->work);
     while (w->done_in < want)
         pthread_cond_wait(&w->done, &w->q);
+    w->flushers--;
     int rc = w->st.errors != err0 ? w->err_rc : VG_OK;
     pthread_mutex_unlock(&w->q);
     return rc;

@@ -8,9 +8,12 @@
  * batch to vgd_writer_append (a copy into a bounded queue); the writer
  * thread takes everything queued, appends it, applies the deferred
  * "sent" marks of acknowledged archive chunks, and commits once for the
- * whole group (at most `max_group` records per transaction).  Under load a
- * group holds many batches (one WAL append of their pages instead of one
- * per batch); when idle a group is one batch and is committed at once.
+ * whole group (at most `max_group` records per transaction).  A group of
+ * sample batches gathers for up to `gather_us` (default 2 ms) unless
+ * `gather_min` records are queued; alerts, trips, model records and
+ * vgd_writer_flush do not wait.  Under load a group holds many batches (one
+ * WAL append of their pages instead of one per 2-3 batches); when idle a
+ * group is one batch, committed within gather_us of its arrival.
  *
  * Device-level acknowledgement.  Paho PUBACKs an incoming message before
  * our callback runs (eclipse-paho/paho.mqtt.c#522), so the PUBACK says
@@ -66,10 +69,12 @@
 typedef struct vgd_writer vgd_writer;
 
 typedef struct vgd_writer_opts {
-    uint32_t max_group; /* records per transaction; 0 = 256 */
-    size_t queue_bytes; /* queued payload bytes before append blocks; 0 = 8 MiB */
-    uint32_t gap_ms;    /* how long a gap waits for its batches; 0 = 30000 */
-    void *user;         /* passed to the callbacks */
+    uint32_t max_group;  /* records per transaction; 0 = 256 */
+    size_t queue_bytes;  /* queued payload bytes before append blocks; 0 = 8 MiB */
+    uint32_t gap_ms;     /* how long a gap waits for its batches; 0 = 30000 */
+    uint32_t gather_us;  /* how long a group waits for more samples; 0 = 2000 */
+    uint32_t gather_min; /* queued records that end that wait at once; 0 = 32 */
+    void *user;          /* passed to the callbacks */
     /* The committed mark moved to `mark` (writer thread, no lock held;
      * must not call back into the writer except vgd_writer_stats). */
     void (*committed)(void *user, uint64_t mark);

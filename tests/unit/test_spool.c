@@ -341,6 +341,42 @@ static void test_mark_sent_survives_reopen(void)
     remove_spool(path);
 }
 
+/* Marks are applied per run of consecutive seqs: a stored record whose seq
+ * lies between two marked ones but was not among the items (a late
+ * arrival into a gap, handed out later) stays unsent; kinds never mix. */
+static void test_mark_runs_only_the_items(void)
+{
+    char path[64];
+    fresh_path(path);
+    vg_spool *s = open_ok(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(add_samples(s, 1, 9, 8), VG_OK);
+    CU_ASSERT_EQUAL(vg_spool_append(s, ALERT, 5, 7, 1, "a", 1), VG_OK);
+    CU_ASSERT_EQUAL(vg_spool_commit(s), VG_OK);
+    /* samples 1-3 and 6-8 (a run each, 4 and 5 skipped), alert 5, then a
+     * sample 9 below an out-of-range seq (skipped, as before) */
+    vg_spool_item it[9] = {{.kind = SAMPLE, .seq = 1},
+                           {.kind = SAMPLE, .seq = 2},
+                           {.kind = SAMPLE, .seq = 3},
+                           {.kind = SAMPLE, .seq = 6},
+                           {.kind = SAMPLE, .seq = 7},
+                           {.kind = SAMPLE, .seq = 8},
+                           {.kind = ALERT, .seq = 5},
+                           {.kind = SAMPLE, .seq = 9},
+                           {.kind = SAMPLE, .seq = (uint64_t)INT64_MAX + 1}};
+    CU_ASSERT_EQUAL(vg_spool_mark_sent(s, it, 9), VG_OK);
+    CU_ASSERT_EQUAL(
+        raw_int(path, "SELECT count(*) FROM record WHERE kind = 0 AND sent = 0 AND seq IN (4, 5)"),
+        2);
+    vg_spool_stats st;
+    CU_ASSERT_EQUAL(vg_spool_get_stats(s, &st), VG_OK);
+    CU_ASSERT_EQUAL(st.kind[SAMPLE].unsent, 2);
+    CU_ASSERT_EQUAL(st.kind[ALERT].unsent, 0);
+    CU_ASSERT_EQUAL(has(path, SAMPLE, 4) && has(path, SAMPLE, 5), 1);
+    CU_ASSERT_EQUAL(vg_spool_close(s), VG_OK);
+    remove_spool(path);
+}
+
 /* Child: appends+commits `committed` samples, then `extra` more that stay
  * pending, then dies by `how` (0: _exit, 1: SIGKILL).  Never returns. */
 static void crash_child(const char *path, int committed, int extra, int how)
@@ -658,6 +694,7 @@ int init_spool_tests(void)
         !CU_add_test(s, "priority order", test_priority_order) ||
         !CU_add_test(s, "in flight and requeue", test_inflight_and_requeue) ||
         !CU_add_test(s, "mark sent survives reopen", test_mark_sent_survives_reopen) ||
+        !CU_add_test(s, "mark runs only the items", test_mark_runs_only_the_items) ||
         !CU_add_test(s, "crash: exit with pending", test_crash_exit_uncommitted) ||
         !CU_add_test(s, "crash: SIGKILL with pending", test_crash_sigkill_uncommitted) ||
         !CU_add_test(s, "crash: SIGKILL anywhere", test_crash_sigkill_anywhere) ||

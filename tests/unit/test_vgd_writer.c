@@ -3,7 +3,9 @@
  * group commits and the committed mark (reported through the callback),
  * deferred sent-marks, a failed group (a full spool) turning its sample
  * seqs into gaps that the mark stays below and that are accepted late,
- * and gap expiry moving the mark on.
+ * gap expiry moving the mark on, and a group gathering samples for
+ * gather_us unless enough are queued, an alert / trip / model record, a
+ * flush or the stop makes it due at once.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -63,8 +65,8 @@ struct wfx {
 };
 
 /* Opens a fresh spool (hard ceiling hard_max and quota, 0 none) and a
- * writer whose gaps last gap_ms (0: the default). */
-static void wfx_open(struct wfx *f, uint64_t hard_max, uint64_t quota, uint32_t gap_ms)
+ * writer with the options of `wo` (its user and callbacks are set here). */
+static void wfx_open_with(struct wfx *f, uint64_t hard_max, uint64_t quota, vgd_writer_opts wo)
 {
     static int counter;
     char err[256];
@@ -77,10 +79,17 @@ static void wfx_open(struct wfx *f, uint64_t hard_max, uint64_t quota, uint32_t 
     vg_spool_opts so = {
         .commit_every = UINT32_MAX, .hard_max_bytes = hard_max, .quota_bytes = quota};
     CU_ASSERT_EQUAL_FATAL(vg_spool_open(f->path, &so, &f->spool, err, sizeof err), VG_OK);
-    vgd_writer_opts wo = {
-        .gap_ms = gap_ms, .user = &f->seen, .committed = seen_committed, .failed = seen_failed};
+    wo.user = &f->seen;
+    wo.committed = seen_committed;
+    wo.failed = seen_failed;
     f->w = vgd_writer_create(f->spool, &wo, &rc);
     CU_ASSERT_PTR_NOT_NULL_FATAL(f->w);
+}
+
+/* wfx_open_with a writer whose gaps last gap_ms (0: the default). */
+static void wfx_open(struct wfx *f, uint64_t hard_max, uint64_t quota, uint32_t gap_ms)
+{
+    wfx_open_with(f, hard_max, quota, (vgd_writer_opts){.gap_ms = gap_ms});
 }
 
 static void wfx_close(struct wfx *f)
@@ -205,12 +214,87 @@ static void test_gap_expires(void)
     wfx_close(&f);
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Polls for the mark to reach `want`; the milliseconds it took, or -1
+ * after `limit_ms`. */
+static int64_t wait_mark(struct seen *s, int64_t want, int limit_ms)
+{
+    int64_t t0 = now_ms();
+    while (seen_mark(s) < want) {
+        if (now_ms() - t0 > limit_ms)
+            return -1;
+        sleep_ms(2);
+    }
+    return now_ms() - t0;
+}
+
+/* Gathering: with gather_us = 400 ms and gather_min = 4, one sample batch
+ * waits about 400 ms for company, while 4 queued batches, an alert or a
+ * flush are committed at once. */
+static void test_group_gathers(void)
+{
+    struct wfx f;
+    wfx_open_with(&f, 0, 0, (vgd_writer_opts){.gather_us = 400000, .gather_min = 4});
+    int64_t t0 = now_ms();
+    CU_ASSERT_EQUAL(vgd_writer_append(f.w, VG_ARCH_SAMPLES, 0, 0, 1, "a", 1), VG_OK);
+    sleep_ms(100);
+    vgd_writer_stats ws;
+    vgd_writer_stats_get(f.w, &ws);
+    CU_ASSERT_EQUAL(ws.groups, 0); /* still gathering */
+    CU_ASSERT_EQUAL(seen_mark(&f.seen), -1);
+    CU_ASSERT_TRUE(wait_mark(&f.seen, 0, 2000) >= 0);
+    CU_ASSERT_TRUE(now_ms() - t0 >= 390); /* committed when the wait ended */
+    vgd_writer_stats_get(f.w, &ws);
+    CU_ASSERT_EQUAL(ws.groups, 1);
+    /* gather_min batches: due at once, one group */
+    for (uint64_t seq = 1; seq <= 4; seq++)
+        CU_ASSERT_EQUAL(vgd_writer_append(f.w, VG_ARCH_SAMPLES, seq, 0, 1, "b", 1), VG_OK);
+    int64_t took = wait_mark(&f.seen, 4, 2000);
+    CU_ASSERT_TRUE(took >= 0 && took < 300);
+    vgd_writer_stats_get(f.w, &ws);
+    CU_ASSERT_EQUAL(ws.groups, 2);
+    /* an alert makes the group due at once, with the sample before it */
+    CU_ASSERT_EQUAL(vgd_writer_append(f.w, VG_ARCH_SAMPLES, 5, 0, 1, "c", 1), VG_OK);
+    CU_ASSERT_EQUAL(vgd_writer_append(f.w, VG_ARCH_ALERT, 0, 0, 1, "d", 1), VG_OK);
+    took = wait_mark(&f.seen, 5, 2000);
+    CU_ASSERT_TRUE(took >= 0 && took < 300);
+    /* a flush does not wait for the gathering */
+    CU_ASSERT_EQUAL(vgd_writer_append(f.w, VG_ARCH_SAMPLES, 6, 0, 1, "e", 1), VG_OK);
+    t0 = now_ms();
+    CU_ASSERT_EQUAL(vgd_writer_flush(f.w), VG_OK);
+    CU_ASSERT_TRUE(now_ms() - t0 < 300);
+    CU_ASSERT_EQUAL(seen_mark(&f.seen), 6);
+    /* nor does the stop: destroy commits what is queued */
+    CU_ASSERT_EQUAL(vgd_writer_append(f.w, VG_ARCH_SAMPLES, 7, 0, 1, "f", 1), VG_OK);
+    t0 = now_ms();
+    CU_ASSERT_EQUAL(vgd_writer_destroy(f.w), VG_OK);
+    CU_ASSERT_TRUE(now_ms() - t0 < 300);
+    f.w = NULL;
+    int64_t last = -1;
+    CU_ASSERT_EQUAL(vg_spool_last_seq(f.spool, VG_ARCH_SAMPLES, &last), VG_OK);
+    CU_ASSERT_EQUAL(last, 7);
+    wfx_close(&f);
+}
+
 int init_vgd_writer_tests(void)
 {
     CU_pSuite s = CU_add_suite("vgd_writer", NULL, NULL);
     if (!s || !CU_add_test(s, "group commit and mark", test_group_commit_and_mark) ||
         !CU_add_test(s, "failed group becomes a gap", test_failed_group_becomes_gap) ||
-        !CU_add_test(s, "gap expires", test_gap_expires))
+        !CU_add_test(s, "gap expires", test_gap_expires) ||
+        !CU_add_test(s, "group gathers", test_group_gathers))
         return CU_get_error();
     return 0;
 }
