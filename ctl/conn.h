@@ -6,8 +6,10 @@
  * thread, so subcommands stay single-threaded.
  *
  * Failures are classified for the exit code: a TCP, TLS or timeout failure
- * is CTL_EXIT_UNREACHABLE, a CONNACK refusal (bad user name or password,
- * not authorised, client id rejected) is CTL_EXIT_AUTH.
+ * is CTL_EXIT_UNREACHABLE (a failed TLS handshake is told with OpenSSL's
+ * reason, vg_paho_tls), a CONNACK refusal (bad user name or password, not
+ * authorised, client id rejected) is CTL_EXIT_AUTH.  Broker URIs: tcp://,
+ * mqtt://, ssl://, mqtts:// (vg_uri_paho); another is CTL_EXIT_USAGE.
  *
  * Cost: one Paho client (two threads); each message is copied once into
  * the queue and freed by the consumer.  The queue is unbounded: a consumer
