@@ -59,7 +59,8 @@ const vgd_conf_key vgd_conf_keys[] = {
 };
 
 const vgd_cli_opt vgd_cli_opts[] = {
-    {"broker", AC(broker), "URI", "broker, tcp://host:port or ssl://host:port (required)"},
+    {"broker", AC(broker), "URI",
+     "broker, tcp:// or mqtt://host:port; ssl:// or mqtts:// for TLS (required)"},
     {"device", AC(device), "ID", "device id [A-Za-z0-9_-]{1,64} (required)"},
     {"data-dir", AC(data_dir), "DIR", "spool, last good model, latch (required)"},
     {"config", AC(config), "FILE", "INI config file (see --help-config)"},
