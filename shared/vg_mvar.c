@@ -120,27 +120,42 @@ static void mvar__cov_start(vg_mvar *s)
     memcpy(s->eig0, m->eig, sizeof(double) * k);
     s->eig_floor = r > 1e-9 * p ? r : 1e-9 * p;
     s->folded = 0;
+    s->cov_g = 1;
 }
 
 /* Folds the held row s->last into the slow mean mu and the covariance
- * cov (upper half, standardised by the model's scales) at rate a =
+ * (upper half, standardised by the model's scales) at rate a =
  * s->adapt: d = (last - mu) / scale, mu += a d scale, cov = (1 - a) (cov
- * + a d d^T).  About its own slow mean, not the scoring means loc (they
+ * + a d d^T).  The decay is kept aside: cov = cov_g x the stored matrix,
+ * so a row costs one multiply-add an entry (the stored matrix is brought
+ * back to scale at each decomposition, before cov_g can fall under (1 -
+ * a)^(16 p)).  About its own slow mean, not the scoring means loc (they
  * chase the operating point, so their residuals understate the spread the
- * model was fitted with).  p (p + 1) / 2 + 3 p multiply-adds. */
+ * model was fitted with).  p (p + 1) / 2 + 4 p multiply-adds. */
 static void mvar__cov_fold(vg_mvar *s)
 {
     uint32_t p = s->m.p;
-    double a = s->adapt, b = 1 - a, d[VG_MVAR_MAX];
+    double a = s->adapt, w = a / s->cov_g, d[VG_MVAR_MAX];
     for (uint32_t j = 0; j < p; j++) {
         d[j] = (s->last[j] - s->mu[j]) / s->m.scale[j];
         s->mu[j] += a * d[j] * s->m.scale[j];
     }
     for (uint32_t i = 0; i < p; i++) {
-        double *c = &s->cov[i * p], adi = a * d[i];
+        double *c = &s->cov[i * p], wdi = w * d[i];
         for (uint32_t j = i; j < p; j++)
-            c[j] = b * (c[j] + adi * d[j]);
+            c[j] += wdi * d[j];
     }
+    s->cov_g *= 1 - a;
+}
+
+/* The covariance at scale, full (both halves) into c; resets cov_g. */
+static void mvar__cov_full(vg_mvar *s, double *c)
+{
+    uint32_t p = s->m.p;
+    for (uint32_t i = 0; i < p; i++)
+        for (uint32_t j = i; j < p; j++)
+            c[j * p + i] = c[i * p + j] = s->cov[i * p + j] *= s->cov_g;
+    s->cov_g = 1;
 }
 
 /* Writes the adapted spectrum into the model: the first k columns of
@@ -169,13 +184,15 @@ static void mvar__publish(vg_mvar *s, const double *d)
 static void mvar__decompose(vg_mvar *s)
 {
     uint32_t p = s->m.p;
-    double w[VG_MVAR_MAX * VG_MVAR_MAX], a[VG_MVAR_MAX * VG_MVAR_MAX], d[VG_MVAR_MAX];
-    const double *c = s->cov, *v = s->vec;
-    for (uint32_t i = 0; i < p; i++) /* w = cov V, cov from its upper half */
+    double c[VG_MVAR_MAX * VG_MVAR_MAX], w[VG_MVAR_MAX * VG_MVAR_MAX];
+    double a[VG_MVAR_MAX * VG_MVAR_MAX], d[VG_MVAR_MAX];
+    const double *v = s->vec;
+    mvar__cov_full(s, c);
+    for (uint32_t i = 0; i < p; i++) /* w = cov V */
         for (uint32_t col = 0; col < p; col++) {
             double t = 0;
             for (uint32_t j = 0; j < p; j++)
-                t += (j >= i ? c[i * p + j] : c[j * p + i]) * v[j * p + col];
+                t += c[i * p + j] * v[j * p + col];
             w[i * p + col] = t;
         }
     for (uint32_t r = 0; r < p; r++) /* a = V^T w, symmetric */
@@ -196,19 +213,19 @@ static void mvar__decompose(vg_mvar *s)
 /* After a scored row: folds it into the covariance when it is quiet - no
  * alert and R^2 under MVAR_GATE (the mean adaptation's full-rate gate)
  * before this row (was, r2_was), each raw statistic of the row under
- * MVAR_RAW times its limit - and re-decomposes every VG_MVAR_EIG_EVERY
- * rows folded.  The gate is the state before the row so that it does not
- * select rows by their own size (gating on the EWMA that includes the row
- * leaves out the larger rows of a quiet stream: the covariance shrinks, T^2
- * grows, more rows are left out); a fault's rows stop being folded as its
- * EWMA climbs, before its alert. */
+ * MVAR_RAW times its limit - and re-decomposes every VG_MVAR_EIG_EVERY p
+ * rows folded (so O(p^2) a row amortised).  The gate is the state before the row so that it
+ * does not select rows by their own size (gating on the EWMA that includes the row leaves out the
+ * larger rows of a quiet stream: the covariance shrinks, T^2 grows, more rows are left out); a
+ * fault's rows stop being folded as its EWMA climbs, before its alert. */
 static void mvar__cov_step(vg_mvar *s, const vg_mvar_out *o, uint8_t was, double r2_was)
 {
     if (!(s->adapt > 0) || was || !(r2_was < MVAR_GATE) || o->t2 > MVAR_RAW * s->m.t2_lim ||
         o->q > MVAR_RAW * s->m.q_lim)
         return;
     mvar__cov_fold(s);
-    if (++s->folded < VG_MVAR_EIG_EVERY)
+    uint32_t every = VG_MVAR_EIG_EVERY * s->m.p;
+    if (++s->folded < every)
         return;
     s->folded = 0;
     mvar__decompose(s);

@@ -88,7 +88,7 @@
 #define VG_MVAR_ADAPT (1.0 / 256) /* default covariance adaptation rate (0 = off) */
 #endif
 #ifndef VG_MVAR_EIG_EVERY
-#define VG_MVAR_EIG_EVERY 64 /* rows folded in between two re-decompositions */
+#define VG_MVAR_EIG_EVERY 16 /* x p rows folded between two re-decompositions */
 #endif
 
 /* Fit options. */
@@ -175,6 +175,7 @@ typedef struct vg_mvar {
     double vec[VG_MVAR_MAX * VG_MVAR_MAX];   /* its eigenvectors, p x p, columns */
     double eig0[VG_MVAR_MAX];                /* the model's eigenvalues: upper bounds */
     double eig_floor;                        /* lower bound of every eigenvalue */
+    double cov_g;                            /* cov = cov_g x the stored matrix */
     uint32_t folded;                         /* rows folded since the last decomposition */
     uint32_t decomps;                        /* re-decompositions made */
     double ring[VG_MVAR_RING * VG_MVAR_MAX]; /* held rows, stride m.p */

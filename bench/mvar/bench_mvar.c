@@ -2,12 +2,19 @@
  * bench_mvar.c - vigil-bench-mvar: cost of the multivariate detector in the
  * core (vg_mvar.h): fit time and per-row scoring time.
  *
- *   vigil-bench-mvar [--rows N]
+ *   vigil-bench-mvar [--rows N] [--adapt RATE]
  *
  * For p = 4, 8 and 16 correlated channels (two latent drivers plus noise,
  * a deterministic generator), fits on 400 and on 50000 rows, then scores
- * N rows (default 2000000) with the fitted model.  Prints, per p:
- * "p k fit400_us fit50k_ms ns_per_row rows_per_s".  Wall clock
+ * N rows (default 2000000) with each fitted model, the covariance
+ * adaptation at RATE (default VG_MVAR_ADAPT; 0 = off).  Prints, per p:
+ * "p k fit400_us fit50k_ms ns_per_row rows_per_s folded ns_row_400
+ * folded": ns_per_row with the 50000-row model (tight limits: its
+ * adaptation gate is mostly shut on these rows), ns_row_400 with the
+ * 400-row one (wide limits: most rows are folded, the adaptation's full
+ * cost); folded is the fraction of rows folded into the adapted covariance
+ * (re-decompositions times their period VG_MVAR_EIG_EVERY p, plus the rows
+ * since the last, over the rows).  Wall clock
  * (CLOCK_MONOTONIC), one thread; the median of 5 runs of the scoring loop.
  */
 #include <stdint.h>
@@ -51,11 +58,40 @@ static int bm__cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Scores `rows` rows of test (4096 x p, cycled) with model *m and the
+ * adaptation at rate adapt: *ns the median of 5 runs in ns a row, *folded
+ * the fraction of rows folded into the covariance. */
+static void bm__score(const vg_mvar_model *m, const double *test, uint32_t p, size_t rows,
+                      double adapt, double *ns, double *folded)
+{
+    static vg_mvar s;
+    double runs[5], sink = 0;
+    for (int r = 0; r < 5; r++) {
+        vg_mvar_init(&s, m, 0.5, 0.45);
+        vg_mvar_set_adapt(&s, adapt);
+        vg_mvar_out out;
+        double a = bm__now();
+        for (size_t i = 0; i < rows; i++) {
+            vg_mvar_row(&s, &test[(i & 4095) * p], &out);
+            sink += out.score;
+        }
+        runs[r] = (bm__now() - a) / (double)rows;
+    }
+    qsort(runs, 5, sizeof *runs, bm__cmp);
+    *ns = runs[2] * 1e9 + (sink < 0 ? 1e-300 : 0);
+    *folded = ((double)s.decomps * VG_MVAR_EIG_EVERY * p + s.folded) / (double)rows;
+}
+
 int main(int argc, char **argv)
 {
     size_t rows = 2000000;
-    if (argc == 3 && strcmp(argv[1], "--rows") == 0)
-        rows = strtoull(argv[2], NULL, 10);
+    double adapt = VG_MVAR_ADAPT;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--rows") == 0)
+            rows = strtoull(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--adapt") == 0)
+            adapt = strtod(argv[i + 1], NULL);
+    }
     static double x[BM_FIT * VG_MVAR_MAX], scratch[2 * BM_FIT], test[4096 * VG_MVAR_MAX];
     static const uint32_t ps[] = {4, 8, 16};
     const char *names[VG_MVAR_MAX];
@@ -64,37 +100,29 @@ int main(int argc, char **argv)
         snprintf(nbuf[j], sizeof nbuf[j], "c%d", j);
         names[j] = nbuf[j];
     }
-    printf("p  k  fit400_us  fit50k_ms  ns_per_row  rows_per_s\n");
+    if (!(adapt >= 0 && adapt <= 0.25))
+        return 2;
+    printf("p  k  fit400_us  fit50k_ms  ns_per_row  rows_per_s  folded  ns_row_400  folded\n");
     for (size_t t = 0; t < sizeof ps / sizeof *ps; t++) {
         uint32_t p = ps[t];
         vg_mvar_opts o;
         vg_mvar_opts_init(&o);
         o.var_explained = 0.999; /* keep most components: the upper bound */
-        vg_mvar_model m;
+        vg_mvar_model m, m400;
         bm__rows(x, BM_FIT, p, 1);
         double t0 = bm__now();
-        if (vg_mvar_fit(names, p, x, 400, scratch, &o, &m) != 0)
+        if (vg_mvar_fit(names, p, x, 400, scratch, &o, &m400) != 0)
             return 1;
         double t1 = bm__now();
         if (vg_mvar_fit(names, p, x, BM_FIT, scratch, &o, &m) != 0)
             return 1;
         double t2 = bm__now();
         bm__rows(test, 4096, p, 2);
-        double runs[5], sink = 0;
-        for (int r = 0; r < 5; r++) {
-            vg_mvar s;
-            vg_mvar_init(&s, &m, 0.5, 0.45);
-            vg_mvar_out out;
-            double a = bm__now();
-            for (size_t i = 0; i < rows; i++) {
-                vg_mvar_row(&s, &test[(i & 4095) * p], &out);
-                sink += out.score;
-            }
-            runs[r] = (bm__now() - a) / (double)rows;
-        }
-        qsort(runs, 5, sizeof *runs, bm__cmp);
-        printf("%-2u %-2u %9.1f  %9.2f  %10.1f  %10.0f%s\n", p, m.k, (t1 - t0) * 1e6,
-               (t2 - t1) * 1e3, runs[2] * 1e9, 1 / runs[2], sink < 0 ? " " : "");
+        double ns50k, f50k, ns400, f400;
+        bm__score(&m, test, p, rows, adapt, &ns50k, &f50k);
+        bm__score(&m400, test, p, rows, adapt, &ns400, &f400);
+        printf("%-2u %-2u %9.1f  %9.2f  %10.1f  %10.0f  %6.3f  %10.1f  %6.3f\n", p, m.k,
+               (t1 - t0) * 1e6, (t2 - t1) * 1e3, ns50k, 1e9 / ns50k, f50k, ns400, f400);
     }
     return 0;
 }
