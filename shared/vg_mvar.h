@@ -34,9 +34,10 @@
  * scratch of 2 N doubles, nothing allocated.
  *
  * Online (vg_mvar.c): per row O(p k) flops (2 p k multiply-adds with drift
- * adaptation), no allocation, fixed-size
- * state (about 0.5 KiB plus a copy of the model, 3.6 KiB, plus the
- * re-learning ring and fit scratch, 72 KiB).  A missing cell
+ * adaptation), plus O(p^2) on rows folded into the covariance (below), no
+ * allocation, fixed-size state (about 4.4 KiB of its own, a copy of the
+ * model, 3.6 KiB, the re-learning ring and fit scratch, 72 KiB: 80 KiB in
+ * all).  A missing cell
  * (NaN) holds its channel's last value (the model mean before any).  The
  * ratio R = sqrt(max(EWMA(T^2) / t2_lim, EWMA(Q) / q_lim)) is in the style
  * of the univariate detectors: the score is R^2 / (1 + R^2), an alert is
@@ -65,6 +66,30 @@
  * the window restarts.  So a correlation break shorter than H rows stays
  * alarmed the whole time and is not learnt; a new operating regime is
  * alarmed for H to 2 H rows, then learnt.
+ * Covariance adaptation (rate `adapt`, VG_MVAR_ADAPT = 1/256 by default,
+ * vg_mvar_set_adapt, 0 = off): the correlations themselves may drift
+ * slowly (the relative phase of two sensors, a coupling that weakens), so
+ * the object keeps an exponentially weighted mean and covariance of the
+ * rows (standardised by the model's scales; started from the model's
+ * spectrum, the residual spread q_mean / (p - k) on every residual axis)
+ * and its full eigenvector matrix.  A row is folded in (p (p + 1) / 2
+ * multiply-adds) when the state before it was quiet - no alert, R^2 under
+ * 0.25 - and its raw T^2 and Q are under twice their limits: the rows of
+ * a fault stop being folded as its EWMA climbs, before its alert, so a
+ * break is not learnt within its alarm.  Every VG_MVAR_EIG_EVERY p rows
+ * folded (16 p) the covariance is re-decomposed warm-started from the
+ * current eigenvectors (A = V^T cov V, nearly diagonal, one Jacobi sweep:
+ * O(p^3), O(p^2) a folded row amortised, deterministic) and the first k
+ * axes become the model's loadings, their variances its eigenvalues, each
+ * kept within [q_mean / (p - k), the model's own]: the axes may turn and
+ * tighten, never widen past the fit (a widening spread is what a slow
+ * fault looks like).  The limits stay; T^2 is normalised by the adapted
+ * eigenvalues and Q measured off the adapted subspace.  A re-learning
+ * re-fit restarts the adaptation from the new model.  Limitations: a
+ * model whose limits are already exceeded when scoring starts never opens
+ * the gate (re-learning takes over after H rows); a slow fault that looks
+ * like a drifting correlation (a motor's cooling failing over hundreds of
+ * rows) is partly followed (docs/DETECTION.md).
  * vg_mvar_batch() scores a decoded samples batch as rows (for vigild).
  * The detector never trips: trips come only from the safety envelope.
  */
