@@ -53,8 +53,8 @@
  *              Gaussian reading of c, ratio 1 is a one-sided tail
  *              probability Q(z_cal).
  *
- * Cost: O(1) per sample - 294 instructions (callgrind, bench_core; the
- * daily profile about 35 of them); no libm log (a cubic polynomial ln,
+ * Cost: O(1) per sample - about 250 instructions (callgrind, bench_core,
+ * x86-64 with AVX2; the daily profile about 30 of them); no libm log (a cubic polynomial ln,
  * vg_adapt.inc), the four calibrators as two SSE2/NEON pairs, one division
  * (1/sigma) and a 1/sqrt per calibrator every 8 samples, none on the
  * sample-to-sample dependency chain; state 344 bytes per channel (128 of
