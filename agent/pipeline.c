@@ -2,15 +2,17 @@
  * pipeline.c - samples, ticks, models and resets through the engine, the
  * trip path and the spool (see pipeline.h).
  *
- * The trip path publishes first and makes it durable right after: the
- * shutdown is queued to Paho (which writes it from its own thread once our
- * message handler has returned), and vgd_pipeline_settle, called by the
- * daemon's main thread as soon as the handler is done, writes a temp file
- * and renames it over DATA_DIR/latched (in the page cache: survives
- * SIGKILL of vigild; 0.1-0.5 ms on ext4), queues the trip record to the
- * spool writer and waits for its commit, and last fsyncs the latch file
- * and the directory (survives power loss; 1-3 ms on the benchmark's ext4).
- * None of that delays the shutdown (docs/OPERATIONS.md "The trip path").
+ * The trip path, inside the message handler: the local action, the latch
+ * file written to a temp file and renamed over DATA_DIR/latched (in the
+ * page cache: survives SIGKILL of vigild; 0.1-0.5 ms on ext4), the
+ * shutdown queued to Paho (which writes it from its own thread once our
+ * handler has returned) and the trip record queued to the spool writer
+ * ahead of the batch that tripped (so no acknowledged batch is committed
+ * without its trip).  The waits come after, on the daemon's main thread
+ * and without its lock (vgd_pipeline_sync): the record's commit and the
+ * fsyncs of the latch file and the data dir (survives power loss; 1-3 ms
+ * on the benchmark's ext4).  None of them delays the shutdown
+ * (docs/OPERATIONS.md "The trip path").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,8 +42,7 @@ struct vgd_pipeline {
     uint64_t next_seq[VG_SPOOL_NKIND];    /* next spool seq of alert/trip/model */
     int latched;                          /* a trip is latched */
     vg_shutdown latch;                    /* the latched trip's shutdown */
-    int unsettled;                        /* latch's file and record not yet written */
-    int64_t unsettled_now;                /* receive time of the batch that tripped */
+    int unsynced;                         /* a trip awaits vgd_pipeline_sync */
     vgd_burst burst[VG_ESTATUS_MAX];      /* log suppression per reason */
     vgd_burst spool_burst;                /* log suppression of spool errors */
     uint8_t out[PIPE_OUT_MAX];            /* encode buffer */
@@ -171,76 +172,81 @@ static int pipe__latch_write(const vgd_pipeline *p, const void *buf, size_t len)
     return rc;
 }
 
-/* fsyncs `path` opened with `flags`; VG_OK or VG_EIO. */
+/* fsyncs `path` opened with `flags`; VG_OK, VG_EMISSING (no such file)
+ * or VG_EIO. */
 static int pipe__fsync_path(const char *path, int flags)
 {
     int fd = open(path, flags | O_CLOEXEC);
     if (fd < 0)
-        return VG_EIO;
+        return errno == ENOENT ? VG_EMISSING : VG_EIO;
     int rc = fsync(fd) == 0 ? VG_OK : VG_EIO;
     close(fd);
     return rc;
 }
 
-/* Makes the renamed latch durable: the file, then the data dir. */
+/* Makes the renamed latch durable: the file, then the data dir.  A latch
+ * file a reset removed meanwhile is not an error (the dir is still synced:
+ * the removal becomes durable too).  Touches only constant fields, so it
+ * runs without the daemon lock. */
 static int pipe__latch_sync(const vgd_pipeline *p)
 {
     int rc = pipe__fsync_path(p->latch_path, O_RDONLY);
-    return rc == VG_OK ? pipe__fsync_path(p->d.data_dir, O_RDONLY | O_DIRECTORY) : rc;
+    if (rc != VG_OK && rc != VG_EMISSING)
+        return rc;
+    return pipe__fsync_path(p->d.data_dir, O_RDONLY | O_DIRECTORY);
 }
 
-/* A trip edge: the local action and the retained shutdown's publish, and
- * nothing that waits on a disk.  Paho holds its client lock while our
- * message handler runs and its send thread needs that lock to write the
- * shutdown, so the durable part (latch file, trip record, fsyncs) is left
- * to vgd_pipeline_settle, called right after the handler returns (by the
- * daemon's main thread) and before a reset is looked at.  A second trip
- * before that settles the first one first: p->latch holds one trip. */
+/* A trip edge, inside the message handler (or the main loop's tick): the
+ * local action, the latch file (written and renamed, no fsync: 0.1-0.5 ms
+ * on ext4), the retained shutdown's publish and the trip record queued to
+ * the spool writer ahead of the batch that tripped, and nothing that waits
+ * on a disk.  Paho holds its client lock while our handler runs and its
+ * send thread needs it to write the shutdown, so the waits (the record's
+ * commit, the fsyncs) are left to vgd_pipeline_sync, which the main thread
+ * runs without the daemon lock right after.  A subscriber therefore never
+ * sees a shutdown whose latch file is not in place. */
 static void pipe__trip(vgd_pipeline *p, const vg_channel *c, const vg_verdict *v, int64_t t_us,
                        int64_t now_us)
 {
-    vgd_pipeline_settle(p);
     vg_shutdown *sd = &p->latch;
     pipe__shutdown(p, c, v, t_us, sd);
     p->latched = 1;
-    p->unsettled = 1;
-    p->unsettled_now = now_us;
+    p->unsynced = 1;
     p->d.metrics->trips++;
     int arc = vgd_action_run(p->d.action, sd, pipe__mono_us());
     p->d.metrics->actions_run++;
     if (arc != VG_OK)
         p->d.metrics->actions_failed++;
     size_t len;
-    if (vg_shutdown_encode(sd, p->out, sizeof p->out, &len) == VG_OK)
+    int erc = vg_shutdown_encode(sd, p->out, sizeof p->out, &len);
+    if (erc == VG_OK) {
+        if (pipe__latch_write(p, p->out, len) != VG_OK)
+            vgd_log(VGD_ERR, "cannot write the latch file %s", p->latch_path);
         pipe__publish(p, "cmd/shutdown", p->out, len, 1);
-    vgd_log(VGD_ERR, "TRIP %" PRIu64 " on %s: %s (local action: %s)", sd->trip_id, c->name,
-            sd->reason, arc == VG_OK ? "started" : vg_strerror(arc));
+        pipe__spool(p, VG_ARCH_TRIP, sd->trip_id, p->out, len, now_us);
+    }
+    vgd_log(VGD_ERR, "TRIP %" PRIu64 " on %s: %s (local action: %s%s%s)", sd->trip_id, c->name,
+            sd->reason, arc == VG_OK ? "started" : vg_strerror(arc),
+            erc == VG_OK ? "" : "; not published: ", erc == VG_OK ? "" : vg_strerror(erc));
 }
 
-int vgd_pipeline_settle(vgd_pipeline *p)
+int vgd_pipeline_take_sync(vgd_pipeline *p)
 {
-    if (!p->unsettled)
-        return 0;
-    p->unsettled = 0;
-    const vg_shutdown *sd = &p->latch;
-    size_t len;
-    if (vg_shutdown_encode(sd, p->out, sizeof p->out, &len) != VG_OK)
-        return 1;
-    int lrc = pipe__latch_write(p, p->out, len);
-    if (pipe__spool(p, VG_ARCH_TRIP, sd->trip_id, p->out, len, p->unsettled_now) == VG_OK &&
-        vgd_writer_flush(p->d.writer) != VG_OK)
-        vgd_log(VGD_ERR, "trip %" PRIu64 ": the spool commit failed (the latch file holds it)",
-                sd->trip_id);
-    if (lrc == VG_OK)
-        lrc = pipe__latch_sync(p);
+    int due = p->unsynced;
+    p->unsynced = 0;
+    return due;
+}
+
+int vgd_pipeline_sync(const vgd_pipeline *p)
+{
+    int rc = vgd_writer_flush(p->d.writer);
+    if (rc != VG_OK)
+        vgd_log(VGD_ERR, "trip: the spool commit failed: %s (the latch file holds it)",
+                vg_strerror(rc));
+    int lrc = pipe__latch_sync(p);
     if (lrc != VG_OK)
-        vgd_log(VGD_ERR, "cannot write the latch file %s", p->latch_path);
-    return 1;
-}
-
-int vgd_pipeline_unsettled(const vgd_pipeline *p)
-{
-    return p->unsettled;
+        vgd_log(VGD_ERR, "cannot fsync the latch file %s", p->latch_path);
+    return rc != VG_OK ? rc : lrc;
 }
 
 /* Acts on one verdict of channel c. */
@@ -369,7 +375,6 @@ int vgd_pipeline_model(vgd_pipeline *p, const uint8_t *buf, size_t len, int64_t 
 
 int vgd_pipeline_reset(vgd_pipeline *p, const uint8_t *buf, size_t len, int64_t now_us)
 {
-    vgd_pipeline_settle(p); /* the latch file must exist before it is removed */
     vg_reset r;
     int rc = vg_reset_decode(buf, len, &r);
     if (rc == VG_OK && strcmp(r.device, p->d.device) != 0)

@@ -12,14 +12,15 @@
  *   reset:    clears the latch only when no cause is active.
  *
  * A trip runs, in this order and without waiting on anything remote: the
- * local action (trip.h) and the publication of the retained shutdown
- * through the sink; then vgd_pipeline_settle, as soon as the message
- * handler has returned: the latch file (written and renamed: survives a
- * crash of vigild), the trip record (its commit waited for), the latch
- * file's fsync (file and directory: survives power loss).  The sink's
- * publish only queues (Paho writes from its own thread, after our handler
- * returns, and buffers while disconnected); a broker that is down delays
- * nothing.
+ * local action (trip.h), the latch file (written and renamed: survives a
+ * crash of vigild), the publication of the retained shutdown through the
+ * sink and the trip record queued for the spool writer; then, on the
+ * caller's side and without its lock, vgd_pipeline_sync: the record's
+ * commit waited for and the latch file's fsync (file and directory:
+ * survives power loss).  The sink's publish only queues (Paho writes from
+ * its own thread, after our handler returns, and buffers while
+ * disconnected), so the latch file is in place before any subscriber can
+ * see the shutdown; a broker that is down delays nothing.
  *
  * Sequence rule (vgd_writer_seq_check): batch seq must be greater than the
  * last accepted one (restored from the spool at start), or lie in a gap of
@@ -105,18 +106,17 @@ int vgd_pipeline_model(vgd_pipeline *p, const uint8_t *buf, size_t len, int64_t 
  * for a reset naming another trip, decode errors for a bad payload. */
 int vgd_pipeline_reset(vgd_pipeline *p, const uint8_t *buf, size_t len, int64_t now_us);
 
-/* Makes the last trip durable: writes and renames the latch file, commits
- * the trip record (waits for the spool writer), fsyncs the latch file and
- * the data dir.  A trip only acts and publishes (the handler that scored
- * the batch must return before Paho can write the shutdown), so the caller
- * settles as soon as it can: the daemon's main thread, woken when
- * vgd_pipeline_unsettled says so.  Resets and a second trip settle first.
- * Returns 1 when there was a trip to settle, 0 otherwise.  Costs 1-3 ms on
- * ext4 (two fsyncs and a commit). */
-int vgd_pipeline_settle(vgd_pipeline *p);
+/* 1 when a trip since the last call awaits vgd_pipeline_sync (the flag is
+ * cleared).  Call under the lock that serialises the pipeline. */
+int vgd_pipeline_take_sync(vgd_pipeline *p);
 
-/* 1 while a trip waits for vgd_pipeline_settle. */
-int vgd_pipeline_unsettled(const vgd_pipeline *p);
+/* Makes the trips so far durable: waits for the spool writer's commit of
+ * their records and fsyncs the latch file and the data dir.  Touches only
+ * the thread-safe writer and constant paths, so the daemon calls it
+ * WITHOUT its lock (the receive thread keeps scoring; a reset may remove
+ * the latch file meanwhile, which is not an error).  Costs 1-3 ms on ext4
+ * (a commit and two fsyncs).  VG_OK, or the first failure (logged). */
+int vgd_pipeline_sync(const vgd_pipeline *p);
 
 /* Re-publishes the retained shutdown while latched (call on connect). */
 void vgd_pipeline_on_connect(vgd_pipeline *p);

@@ -4,7 +4,7 @@
  * and the durable latch file.
  *
  * Nothing here touches the network: the pipeline runs the action first,
- * then records the trip in the spool, then publishes (see pipeline.h).
+ * then latches, publishes and queues the trip record (see pipeline.h).
  *
  * The command is started with posix_spawn (safe in a multi-threaded
  * process) as `/bin/sh -c COMMAND` in its own process group, with

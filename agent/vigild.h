@@ -5,31 +5,35 @@
  * (the main loop and its periodic work).  Not a library interface.
  *
  * Threads and locks.  Paho calls messageArrived, connected, lost and the
- * archive completions on its own thread, one at a time.  Every handler
- * and the main loop's pipeline step take `d.lock`, so the engine and the
+ * archive completions on its own thread, one at a time.  Every handler and
+ * the main loop's pipeline step take `d.lock`, so the engine and the
  * pipeline are only ever used by one thread at a time; a model swap
  * therefore happens between two batches, never inside one.  A batch is
  * scored, acted upon and handed to the spool writer (agent/writer.h: its
  * own thread, group commits, the committed mark) before messageArrived
- * returns.  A trip is acted upon and published there, and made durable by
- * the main loop right after the handler returns (Paho cannot write the
- * shutdown before; pipeline.h, vgd_pipeline_settle).  The spool and the uplink are guarded by the
- * writer's spool lock, which the main loop takes WITHOUT d.lock (uplink pump, quota, statistics),
- * so the receive thread never waits behind a group commit. Lock order: d.lock, spool lock, writer
- * queue lock; wake_lock is a leaf. Neither the writer nor the main loop calls Paho while holding a
- * lock a Paho callback may wait for: Paho's receive thread can be inside one of our handlers
- * (waiting for d.lock, or for room in the writer's queue) while holding Paho's own lock, so such a
- * call would deadlock.  The writer therefore only hands the committed mark to the main loop, which
- * publishes it on ROOT/DEV/samples/ack.
+ * returns.  A trip is acted upon, latched and published there; the main
+ * loop waits for its record's commit and fsyncs the latch right after,
+ * without d.lock, while Paho writes the shutdown (which it cannot do before
+ * the handler returns; pipeline.h, vgd_pipeline_sync).  The spool and the
+ * uplink are guarded by the writer's spool lock, which the main loop takes
+ * WITHOUT d.lock (uplink pump, quota, statistics), so the receive thread
+ * never waits behind a group commit.  Lock order: d.lock, spool lock,
+ * writer queue lock; wake_lock is a leaf.  Neither the writer nor the main
+ * loop calls Paho while holding a lock a Paho callback may wait for: Paho's
+ * receive thread can be inside one of our handlers (waiting for d.lock, or
+ * for room in the writer's queue) while holding Paho's own lock, so such a
+ * call would deadlock.  The writer therefore only hands the committed mark
+ * to the main loop, which publishes it on ROOT/DEV/samples/ack.
  *
- * The main loop wakes every few milliseconds (or when a handler or the
- * writer signals work) and, under d.lock: runs the stale watchdog every
+ * The main loop wakes when a handler, the writer or a PUBACK signals work,
+ * every 10 ms while it has work in hand, and otherwise at its next deadline
+ * (every tick_ms when idle), and, under d.lock: runs the stale watchdog every
  * tick_ms (wall clock: the trip path needs no broker, so a silent critical
  * sensor trips with the network down), reaps trip actions and enforces
  * their timeout, publishes the status heartbeat and writes the metrics
- * file; then, without d.lock: sends what it queued, publishes the
- * committed mark, pumps the uplink, enforces the quota every second and
- * refreshes the spool statistics every 50 ms.
+ * file; then, without d.lock: sends what it queued, makes a trip durable
+ * (vgd_pipeline_sync), publishes the committed mark, pumps the uplink,
+ * enforces the quota and refreshes the spool statistics every second.
  *
  * Memory: mallopt(M_ARENA_MAX, 1) at start keeps glibc from giving each of
  * Paho's threads its own malloc arena (64 MiB of address space and a few
@@ -60,9 +64,10 @@
 #include "uplink.h"
 #include "writer.h"
 
-#define MAIN_WAKE_US    10000   /* longest sleep of the main loop */
+#define MAIN_WAKE_US    10000   /* longest sleep while there is work in hand */
+#define MAIN_IDLE_US    1000000 /* longest sleep when idle */
 #define MAIN_QUOTA_US   1000000 /* quota enforcement period */
-#define MAIN_STATS_US   50000   /* spool statistics refresh period */
+#define MAIN_STATS_US   1000000 /* spool statistics refresh period */
 #define MAIN_STATUS_MAX 8192    /* encoded status */
 
 /* A message the main thread queued under the lock, sent after unlocking:
@@ -99,6 +104,7 @@ struct daemon {
     vgd_uplink *up;
     vgd_link *link;
     int just_connected;       /* connected callback seen, main loop to greet */
+    int sync_due;             /* a trip awaits vgd_pipeline_sync (main loop) */
     _Atomic int64_t ack_mark; /* committed mark to publish, -1 none (writer -> main) */
     int64_t ack_published;    /* last mark published (main thread) */
     uint64_t writer_errors;   /* writer's failed groups already counted */
@@ -165,8 +171,9 @@ int main__send_chunk(void *user, const void *buf, size_t len, vgd_chunk *c);
  * daemon lock). */
 void main__flush(struct daemon *d, struct outmsg *out, size_t n);
 
-/* Forwards spooled records on archive (main thread, without the lock). */
-void main__pump(struct daemon *d);
+/* Forwards spooled records on archive (main thread, without the lock);
+ * returns the chunks sent. */
+int main__pump(struct daemon *d);
 
 /* Encodes the samples ack for mark into buf; its length, 0 if too long. */
 size_t main__ack(const struct daemon *d, uint64_t mark, uint8_t *buf, size_t cap);

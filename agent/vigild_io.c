@@ -36,9 +36,11 @@ void main__on_message(void *user, int which, const void *buf, size_t len)
         vgd_pipeline_reset(d->pipe, buf, len, now);
         d->next_status = 0;
     }
-    /* A batch wakes it once committed (writer); a trip at once, to settle
-     * it (vgd_pipeline_settle) as soon as this handler has let Paho go. */
-    if (which != VGD_IN_SAMPLES || vgd_pipeline_unsettled(d->pipe))
+    /* A batch wakes it once committed (writer); a trip at once, to make it
+     * durable (vgd_pipeline_sync) while Paho sends the shutdown. */
+    if (vgd_pipeline_take_sync(d->pipe))
+        d->sync_due = 1;
+    if (which != VGD_IN_SAMPLES || d->sync_due)
         main__wake(d);
     pthread_mutex_unlock(&d->lock);
 }
@@ -139,14 +141,15 @@ int main__send_chunk(void *user, const void *buf, size_t len, vgd_chunk *c)
 
 /* Forwards spooled records (main thread, WITHOUT the daemon lock: the
  * receive thread keeps scoring while the uplink reads the spool). */
-void main__pump(struct daemon *d)
+int main__pump(struct daemon *d)
 {
     if (!vgd_link_connected(d->link))
-        return;
+        return 0;
     d->nchunk = 0;
-    vgd_uplink_pump(d->up, main__clock(CLOCK_MONOTONIC));
+    int sent = vgd_uplink_pump(d->up, main__clock(CLOCK_MONOTONIC));
     main__flush(d, d->chunk_q, d->nchunk);
     d->nchunk = 0;
+    return sent;
 }
 
 /* ---- spool writer callbacks (writer thread, no lock held) -------------- */

@@ -4,8 +4,9 @@
  * settling trips, SIGHUP reloads, then, without the daemon lock, the
  * queued sends, the committed mark, the uplink pump, the quota and the
  * spool statistics (see vigild.h for the threads and locks).  One pass
- * costs a few microseconds when there is nothing to do; the loop sleeps
- * at most MAIN_WAKE_US between passes.
+ * costs a few microseconds when there is nothing to do.  The loop sleeps
+ * MAIN_WAKE_US while it has work in hand and otherwise until its next
+ * deadline (main__next_wake): an idle daemon wakes every tick_ms.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -32,22 +33,46 @@ void main__wake(struct daemon *d)
     pthread_mutex_unlock(&d->wake_lock);
 }
 
-/* Sleeps until woken or MAIN_WAKE_US have passed (main thread, no lock). */
-static void main__sleep(struct daemon *d)
+/* Sleeps until woken or the monotonic time until_us (main thread, no
+ * lock). */
+static void main__sleep(struct daemon *d, int64_t until_us)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_nsec += MAIN_WAKE_US * 1000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    struct timespec ts = {.tv_sec = until_us / 1000000, .tv_nsec = until_us % 1000000 * 1000};
     pthread_mutex_lock(&d->wake_lock);
     while (!d->woken && !main__sig_stop)
         if (pthread_cond_timedwait(&d->wake, &d->wake_lock, &ts) == ETIMEDOUT)
             break;
     d->woken = 0;
     pthread_mutex_unlock(&d->wake_lock);
+}
+
+static int64_t main__min(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+/* The main loop's next deadline under the daemon lock (tick, status,
+ * metrics file), at most MAIN_IDLE_US after mono (lock held: a reset
+ * handler moves next_status). */
+static int64_t main__deadline(const struct daemon *d, int64_t mono)
+{
+    int64_t t = main__min(mono + MAIN_IDLE_US, main__min(d->next_tick, d->next_status));
+    return d->conf->metrics_file[0] ? main__min(t, d->next_metrics) : t;
+}
+
+/* When the main loop must run again at the latest (main thread, no lock):
+ * MAIN_WAKE_US after mono while it has work in hand (`busy`: it sent or
+ * pumped something, a committed mark is not yet published, or the link is
+ * down and retrying), else its `deadline` or the quota's or the spool
+ * statistics' (main thread only), whichever comes first.  Everything else wakes it: a
+ * message, a commit, a PUBACK of an archive chunk, a trip (main__wake).
+ * An idle daemon thus wakes every tick_ms (100 ms by default) instead of
+ * every 10 ms. */
+static int64_t main__next_wake(const struct daemon *d, int busy, int64_t deadline, int64_t mono)
+{
+    if (busy || !vgd_link_connected(d->link) || atomic_load(&d->ack_mark) != d->ack_published)
+        return mono + MAIN_WAKE_US;
+    return main__min(deadline, main__min(d->next_quota, d->next_spool_st));
 }
 
 /* ---- periodic work (main thread, under the lock) ----------------------- */
@@ -229,7 +254,6 @@ static void main__reload(struct daemon *d)
 /* One pass of the main loop (lock held). */
 static void main__step(struct daemon *d)
 {
-    vgd_pipeline_settle(d->pipe); /* a trip Paho's thread left (pipeline.h) */
     int64_t mono = main__clock(CLOCK_MONOTONIC), now = main__clock(CLOCK_REALTIME);
     if (main__sig_hup) {
         main__sig_hup = 0;
@@ -249,8 +273,8 @@ static void main__step(struct daemon *d)
     if (mono >= d->next_tick) {
         d->next_tick = mono + (int64_t)d->conf->tick_ms * 1000;
         vgd_pipeline_tick(d->pipe, now);
-        if (vgd_pipeline_unsettled(d->pipe)) /* a stale-data trip: its shutdown */
-            main__wake(d);                   /* goes out below, it is settled on the next pass */
+        if (vgd_pipeline_take_sync(d->pipe)) /* a stale-data trip */
+            d->sync_due = 1;
         main__actions(d, mono);
     }
     if (vgd_pipeline_latched(d->pipe) != d->status_latched)
@@ -274,6 +298,9 @@ void main__loop(struct daemon *d)
     while (!main__sig_stop) {
         pthread_mutex_lock(&d->lock);
         main__step(d);
+        int64_t deadline = main__deadline(d, main__clock(CLOCK_MONOTONIC));
+        int sync = d->sync_due; /* a trip to make durable, after its shutdown */
+        d->sync_due = 0;
         /* swap the queue out, send it, pump and (re)connect unlocked */
         struct outmsg *q = d->out;
         size_t n = d->nout, qcap = d->out_cap;
@@ -282,13 +309,16 @@ void main__loop(struct daemon *d)
         d->nout = 0;
         pthread_mutex_unlock(&d->lock);
         main__flush(d, q, n);
+        if (sync)
+            vgd_pipeline_sync(d->pipe);
         main__publish_ack(d);
-        main__pump(d);
+        int pumped = main__pump(d);
         main__spool_work(d);
-        vgd_link_poll(d->link, main__clock(CLOCK_MONOTONIC));
+        int64_t mono = main__clock(CLOCK_MONOTONIC);
+        vgd_link_poll(d->link, mono);
         out = q;
         cap = qcap;
-        main__sleep(d);
+        main__sleep(d, main__next_wake(d, n > 0 || pumped > 0, deadline, mono));
     }
     free(out);
 }

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# The trip path publishes the retained shutdown first and makes the trip
-# durable right after (latch file renamed in place, trip record committed
-# before the next batch, then the fsyncs).  This test SIGKILLs vigild the
+# The trip path latches (latch file renamed in place), publishes the
+# retained shutdown and queues the trip record inside the message handler,
+# so no subscriber sees a shutdown before the latch file exists; the
+# record's commit and the fsyncs follow on the main thread.  This test
+# SIGKILLs vigild the
 # moment a subscriber has the shutdown (mosquitto_sub -C 1 && kill -KILL:
 # a millisecond or two after vigild published it), 5 times, and checks
 # after each kill that
 #   - the latch file is in place, and the restarted vigild restores the
 #     latch from it (logged, vigild_latched 1);
 #   - the spool holds the trip record exactly once after the restart (the
-#     record is committed right after the publish; had the kill come before
+#     record is committed right after the handler; had the kill come before
 #     that commit, the restart records it from the latch file).  How often
 #     the record was already in the spool at the kill (read with sqlite3,
 #     after SQLite's WAL recovery) is logged.

@@ -123,6 +123,31 @@ static int feed(struct fixture *f, uint64_t seq, const char *chan, const double 
     return vgd_pipeline_samples(f->p, buf, len, 1700000000000000 + (int64_t)seq * 1000000);
 }
 
+/* Trip records in the spool, after the writer's commit. */
+static uint64_t trip_records(struct fixture *f)
+{
+    vg_spool_stats st;
+    CU_ASSERT_EQUAL(vgd_writer_flush(f->w), VG_OK);
+    vgd_writer_lock_spool(f->w);
+    CU_ASSERT_EQUAL(vg_spool_get_stats(f->spool, &st), VG_OK);
+    vgd_writer_unlock_spool(f->w);
+    return st.kind[VG_ARCH_TRIP].records;
+}
+
+/* Decodes the latch file into *sd; VG_EMISSING when there is none. */
+static int read_latch(const struct fixture *f, vg_shutdown *sd)
+{
+    char path[128];
+    uint8_t buf[512];
+    snprintf(path, sizeof path, "%s/latched", f->dir);
+    FILE *l = fopen(path, "rb");
+    if (!l)
+        return VG_EMISSING;
+    size_t n = fread(buf, 1, sizeof buf, l);
+    fclose(l);
+    return vg_shutdown_decode(buf, n, sd);
+}
+
 static void test_sequence_rules(void)
 {
     struct fixture *f = fx_new();
@@ -190,15 +215,13 @@ static void test_trip_latch_reset_restore(void)
     CU_ASSERT_EQUAL(f->met.trips, 1);
     CU_ASSERT_EQUAL(f->rec.shutdowns, 1);
     CU_ASSERT_TRUE(vgd_pipeline_latched(f->p));
-    /* published, not yet durable: the daemon's main thread settles it */
+    /* latched before it was published; the waits are the caller's */
     char latch[128];
     snprintf(latch, sizeof latch, "%s/latched", f->dir);
-    CU_ASSERT_TRUE(vgd_pipeline_unsettled(f->p));
-    CU_ASSERT_NOT_EQUAL(access(latch, F_OK), 0);
-    CU_ASSERT_EQUAL(vgd_pipeline_settle(f->p), 1);
-    CU_ASSERT_FALSE(vgd_pipeline_unsettled(f->p));
     CU_ASSERT_EQUAL(access(latch, F_OK), 0);
-    CU_ASSERT_EQUAL(vgd_pipeline_settle(f->p), 0); /* nothing left */
+    CU_ASSERT_EQUAL(vgd_pipeline_take_sync(f->p), 1);
+    CU_ASSERT_EQUAL(vgd_pipeline_take_sync(f->p), 0); /* taken */
+    CU_ASSERT_EQUAL(vgd_pipeline_sync(f->p), VG_OK);
     char gv[8] = {0};
     FILE *g = fopen(f->gpio, "r");
     CU_ASSERT_PTR_NOT_NULL_FATAL(g);
@@ -221,7 +244,6 @@ static void test_trip_latch_reset_restore(void)
     CU_ASSERT_EQUAL(f->rec.clears, 1);
     CU_ASSERT_EQUAL(feed(f, 3, "temp", hot, 1), VG_OK);
     CU_ASSERT_EQUAL(f->met.trips, 2); /* the metrics struct outlived the restart */
-    CU_ASSERT_EQUAL(vgd_pipeline_settle(f->p), 1);
     vg_spool_stats st;
     CU_ASSERT_EQUAL(vgd_writer_flush(f->w), VG_OK);
     vgd_writer_lock_spool(f->w);
@@ -232,10 +254,10 @@ static void test_trip_latch_reset_restore(void)
     fx_free(f);
 }
 
-/* Two trips before the main thread settles: the second settles the first
- * (the latch holds one trip), so both records reach the spool and the latch
- * file holds the last one. */
-static void test_two_trips_one_settle(void)
+/* Two trips before the caller syncs (one batch, two channels): both
+ * records reach the spool, the latch file holds the last trip, and one
+ * sync makes both durable. */
+static void test_two_trips_one_sync(void)
 {
     struct fixture *f = fx_new();
     fx_close(f);
@@ -246,24 +268,36 @@ static void test_two_trips_one_settle(void)
     CU_ASSERT_EQUAL(feed(f, 1, "temp", hot, 1), VG_OK);
     CU_ASSERT_EQUAL(feed(f, 2, "press", high, 1), VG_OK);
     CU_ASSERT_EQUAL(f->rec.shutdowns, 2);
-    CU_ASSERT_EQUAL(vgd_pipeline_settle(f->p), 1);
-    CU_ASSERT_EQUAL(vgd_writer_flush(f->w), VG_OK);
-    vg_spool_stats st;
-    vgd_writer_lock_spool(f->w);
-    CU_ASSERT_EQUAL(vg_spool_get_stats(f->spool, &st), VG_OK);
-    vgd_writer_unlock_spool(f->w);
-    CU_ASSERT_EQUAL(st.kind[VG_ARCH_TRIP].records, 2);
-    char path[128];
-    uint8_t buf[512];
-    snprintf(path, sizeof path, "%s/latched", f->dir);
-    FILE *l = fopen(path, "rb");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(l);
-    size_t n = fread(buf, 1, sizeof buf, l);
-    fclose(l);
+    CU_ASSERT_EQUAL(vgd_pipeline_take_sync(f->p), 1);
+    CU_ASSERT_EQUAL(vgd_pipeline_sync(f->p), VG_OK);
+    CU_ASSERT_EQUAL(trip_records(f), 2);
     vg_shutdown sd;
-    CU_ASSERT_EQUAL(vg_shutdown_decode(buf, n, &sd), VG_OK);
+    CU_ASSERT_EQUAL_FATAL(read_latch(f, &sd), VG_OK);
     CU_ASSERT_EQUAL(sd.trip_id, 2);
     CU_ASSERT_STRING_EQUAL(sd.channel, "press");
+    fx_free(f);
+}
+
+/* A reset handled before the caller synced the trip: the latch file is
+ * removed (and the sync then does not fail on it), the record committed
+ * and the retained shutdown cleared once. */
+static void test_reset_before_sync(void)
+{
+    struct fixture *f = fx_new();
+    double hot[1] = {99}, cool[1] = {50};
+    uint8_t buf[256];
+    size_t len;
+    CU_ASSERT_EQUAL(feed(f, 1, "temp", hot, 1), VG_OK);
+    CU_ASSERT_EQUAL(feed(f, 2, "temp", cool, 1), VG_OK);
+    vg_reset r = {.device = "dev-1", .operator_id = "op"};
+    CU_ASSERT_EQUAL_FATAL(vg_reset_encode(&r, buf, sizeof buf, &len), VG_OK);
+    CU_ASSERT_EQUAL(vgd_pipeline_reset(f->p, buf, len, 3), VG_OK);
+    vg_shutdown sd;
+    CU_ASSERT_EQUAL(read_latch(f, &sd), VG_EMISSING);
+    CU_ASSERT_EQUAL(f->rec.clears, 1);
+    CU_ASSERT_EQUAL(vgd_pipeline_take_sync(f->p), 1);
+    CU_ASSERT_EQUAL(vgd_pipeline_sync(f->p), VG_OK);
+    CU_ASSERT_EQUAL(trip_records(f), 1);
     fx_free(f);
 }
 
@@ -287,20 +321,11 @@ static void test_trip_recorded_from_latch(void)
     fclose(l);
     fx_open(f);
     CU_ASSERT_TRUE(vgd_pipeline_latched(f->p));
-    CU_ASSERT_EQUAL(vgd_writer_flush(f->w), VG_OK);
-    vg_spool_stats st;
-    vgd_writer_lock_spool(f->w);
-    CU_ASSERT_EQUAL(vg_spool_get_stats(f->spool, &st), VG_OK);
-    vgd_writer_unlock_spool(f->w);
-    CU_ASSERT_EQUAL(st.kind[VG_ARCH_TRIP].records, 1);
+    CU_ASSERT_EQUAL(trip_records(f), 1);
     /* a second start finds it in the spool: not recorded twice */
     fx_close(f);
     fx_open(f);
-    CU_ASSERT_EQUAL(vgd_writer_flush(f->w), VG_OK);
-    vgd_writer_lock_spool(f->w);
-    CU_ASSERT_EQUAL(vg_spool_get_stats(f->spool, &st), VG_OK);
-    vgd_writer_unlock_spool(f->w);
-    CU_ASSERT_EQUAL(st.kind[VG_ARCH_TRIP].records, 1);
+    CU_ASSERT_EQUAL(trip_records(f), 1);
     fx_free(f);
 }
 
@@ -310,7 +335,8 @@ int init_vgd_pipeline_tests(void)
     if (!s || !CU_add_test(s, "sequence rules", test_sequence_rules) ||
         !CU_add_test(s, "bad input counted", test_bad_input_counted) ||
         !CU_add_test(s, "trip, latch, reset, restore", test_trip_latch_reset_restore) ||
-        !CU_add_test(s, "two trips before one settle", test_two_trips_one_settle) ||
+        !CU_add_test(s, "two trips before one sync", test_two_trips_one_sync) ||
+        !CU_add_test(s, "reset before the sync", test_reset_before_sync) ||
         !CU_add_test(s, "trip recorded from the latch", test_trip_recorded_from_latch))
         return CU_get_error();
     return 0;
