@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench_vigild_mem.sh BUILD_DIR - vigild's memory: idle VmRSS and PSS
 # (smaps_rollup) after 2 s connected to a local broker with the default
-# config, the file-backed share by library, then VmRSS/PSS with 100
+# config, the file-backed share by library, the CPU time and context
+# switches of the next IDLE_S (default 10) idle seconds, then VmRSS/PSS with 100
 # channels x 4096-sample windows after every window is full (one
 # 4096-sample batch per channel, made by vigil-test-tool).
 # VIGILD=path compares another binary.
@@ -38,10 +39,21 @@ start() { # NAME DEVICE [ARGS]
     PIDS+=($PID)
     while ! grep -q connected "$T/$1.err"; do sleep 0.05; done
 }
+# idle PID SECONDS: CPU time and context switches (all threads) while idle
+idle() {
+    local a b c1 c2
+    a=$(awk '{print $14 + $15}' /proc/$1/stat)
+    c1=$(cat /proc/$1/task/*/status | awk '/ctxt_switches/ {s += $2} END {print s}')
+    sleep "$2"
+    b=$(awk '{print $14 + $15}' /proc/$1/stat)
+    c2=$(cat /proc/$1/task/*/status | awk '/ctxt_switches/ {s += $2} END {print s}')
+    echo "idle for $2 s: CPU $(((b - a) * 1000 / $(getconf CLK_TCK))) ms, $((c2 - c1)) context switches"
+}
 start idle d1
 sleep 2
 mem $PID "idle, default config"
 libs $PID
+idle $PID "${IDLE_S:-10}"
 {
     printf '[detect]\nwindow = 4096\nmax_channels = 100\n'
     for c in $(seq 0 99); do printf '[channel.c%d]\n' "$c"; done
