@@ -33,6 +33,9 @@
  * delivery allows).  Uncommitted rows (id above the last committed id, which
  * AUTOINCREMENT keeps monotonic) stop the scan of their kind, so the cursor
  * never passes a record that has not been handed out.
+ * A kind whose last scan found no row above its cursor is not scanned
+ * again until an append of that kind, a requeue or a rollback (`maybe`):
+ * the usual pump reads the samples only.
  *
  * Quota: the database size is measured as (page_count - freelist_count) *
  * page_size, which reads two header fields: O(1) and exactly what the file
@@ -202,6 +205,7 @@ void spool__abort(vg_spool *s, int rc)
     s->in_txn = 0;
     s->pending = 0;
     s->last_id = s->committed_id;
+    spool__rescan(s);
 }
 
 /* Commits the open transaction; on failure rolls it back. */
@@ -282,6 +286,7 @@ int vg_spool_append(vg_spool *s, int kind, uint64_t seq, uint64_t model_version,
         s->pending_since = rx_us;
     if (s->hi[kind] != SPOOL_NO_HI && (int64_t)seq <= s->hi[kind])
         s->hi[kind] = (int64_t)seq - 1; /* late arrival below the cursor */
+    s->maybe[kind] = 1;
     if (kind != VG_ARCH_SAMPLES || s->pending >= s->o.commit_every)
         return vg_spool_commit(s);
     return VG_OK;

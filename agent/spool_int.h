@@ -69,6 +69,7 @@ struct vg_spool {
     int lost_rc;                     /* status of a rolled-back batch, for commit */
     char lost_err[VG_SPOOL_ERR_MAX]; /* and its message */
     int64_t hi[VG_SPOOL_NKIND];      /* per kind: highest seq in flight */
+    uint8_t maybe[VG_SPOOL_NKIND];   /* per kind: unsent records may lie above hi */
     uint64_t inflight;               /* records handed out and not yet marked */
     uint8_t *buf;                    /* next_batch payloads */
     size_t buf_cap;                  /* its capacity */
@@ -106,5 +107,9 @@ void spool__abort(vg_spool *s, int rc);
 
 /* Commits the open transaction; on failure rolls it back. */
 int spool__commit_txn(vg_spool *s);
+
+/* Every kind may have unsent records above its cursor again (open,
+ * requeue, rollback): the next next_batch scans them all. */
+void spool__rescan(vg_spool *s);
 
 #endif

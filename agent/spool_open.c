@@ -161,6 +161,7 @@ static void spool__options(vg_spool *s, const vg_spool_opts *o)
         s->o.commit_ms = SPOOL_DEF_COMMIT_MS;
     for (int k = 0; k < VG_SPOOL_NKIND; k++)
         s->hi[k] = SPOOL_NO_HI;
+    spool__rescan(s);
 }
 
 /* Finalizes statements and closes the connection; frees the handle. */

@@ -76,17 +76,30 @@ static int spool__take_row(vg_spool *s, int kind, struct spool_batch *b, int *rc
     return 1;
 }
 
-/* Adds the unsent records of one kind above its cursor to the batch. */
+/* Contract in spool_int.h. */
+void spool__rescan(vg_spool *s)
+{
+    memset(s->maybe, 1, sizeof s->maybe);
+}
+
+/* Adds the unsent records of one kind above its cursor to the batch.  A
+ * kind whose last scan found no row at all above its cursor is skipped
+ * until an append of that kind (or a requeue or rollback) says there may
+ * be one: the uplink's usual pump reads only the samples. */
 static int spool__take_kind(vg_spool *s, int kind, struct spool_batch *b)
 {
+    if (!s->maybe[kind])
+        return VG_OK;
     sqlite3_stmt *st = s->st[ST_NEXT];
-    int rc = VG_OK, step;
+    int rc = VG_OK, step, rows = 0;
     sqlite3_bind_int(st, 1, kind);
     sqlite3_bind_int64(st, 2, s->hi[kind]);
     sqlite3_bind_int64(st, 3, (int64_t)(b->max_items - b->n));
-    while ((step = sqlite3_step(st)) == SQLITE_ROW && spool__take_row(s, kind, b, &rc))
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && ++rows && spool__take_row(s, kind, b, &rc))
         ;
     sqlite3_reset(st);
+    if (step == SQLITE_DONE && rows == 0)
+        s->maybe[kind] = 0;
     if (step != SQLITE_ROW && step != SQLITE_DONE)
         return spool__sqlfail(s, step, "next_batch");
     return rc;
@@ -176,4 +189,5 @@ void vg_spool_requeue_inflight(vg_spool *s)
     for (int k = 0; k < VG_SPOOL_NKIND; k++)
         s->hi[k] = SPOOL_NO_HI;
     s->inflight = 0;
+    spool__rescan(s);
 }

@@ -377,6 +377,39 @@ static void test_mark_runs_only_the_items(void)
     remove_spool(path);
 }
 
+/* A kind whose scan found nothing is skipped until something may be there
+ * again: an uncommitted row does not count as nothing, a later append of
+ * the kind and a requeue bring it back. */
+static void test_next_batch_rescans(void)
+{
+    char path[64];
+    fresh_path(path);
+    vg_spool_opts o = {.commit_every = 1000};
+    vg_spool *s = open_ok(path, &o);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    vg_spool_item it[8];
+    size_t n = 9;
+    CU_ASSERT_EQUAL(vg_spool_next_batch(s, 8, 1 << 20, it, &n), VG_OK);
+    CU_ASSERT_EQUAL(n, 0); /* every kind found empty */
+    CU_ASSERT_EQUAL(add_samples(s, 1, 1, 8), VG_OK);
+    CU_ASSERT_EQUAL(vg_spool_next_batch(s, 8, 1 << 20, it, &n), VG_OK);
+    CU_ASSERT_EQUAL(n, 0); /* pending: not handed out */
+    CU_ASSERT_EQUAL(vg_spool_commit(s), VG_OK);
+    CU_ASSERT_EQUAL(vg_spool_next_batch(s, 8, 1 << 20, it, &n), VG_OK);
+    CU_ASSERT_TRUE(n == 1 && it[0].kind == SAMPLE && it[0].seq == 1);
+    CU_ASSERT_EQUAL(vg_spool_append(s, ALERT, 1, 7, 1, "a", 1), VG_OK);
+    CU_ASSERT_EQUAL(vg_spool_next_batch(s, 8, 1 << 20, it, &n), VG_OK);
+    CU_ASSERT_TRUE(n == 1 && it[0].kind == ALERT && it[0].seq == 1);
+    CU_ASSERT_EQUAL(vg_spool_next_batch(s, 8, 1 << 20, it, &n), VG_OK);
+    CU_ASSERT_EQUAL(n, 0); /* both in flight */
+    vg_spool_requeue_inflight(s);
+    CU_ASSERT_EQUAL(vg_spool_next_batch(s, 8, 1 << 20, it, &n), VG_OK);
+    CU_ASSERT_EQUAL(n, 2); /* both again, alert first */
+    CU_ASSERT_TRUE(n == 2 && it[0].kind == ALERT && it[1].kind == SAMPLE);
+    CU_ASSERT_EQUAL(vg_spool_close(s), VG_OK);
+    remove_spool(path);
+}
+
 /* Child: appends+commits `committed` samples, then `extra` more that stay
  * pending, then dies by `how` (0: _exit, 1: SIGKILL).  Never returns. */
 static void crash_child(const char *path, int committed, int extra, int how)
@@ -695,6 +728,7 @@ int init_spool_tests(void)
         !CU_add_test(s, "in flight and requeue", test_inflight_and_requeue) ||
         !CU_add_test(s, "mark sent survives reopen", test_mark_sent_survives_reopen) ||
         !CU_add_test(s, "mark runs only the items", test_mark_runs_only_the_items) ||
+        !CU_add_test(s, "next_batch rescans", test_next_batch_rescans) ||
         !CU_add_test(s, "crash: exit with pending", test_crash_exit_uncommitted) ||
         !CU_add_test(s, "crash: SIGKILL with pending", test_crash_sigkill_uncommitted) ||
         !CU_add_test(s, "crash: SIGKILL anywhere", test_crash_sigkill_anywhere) ||
