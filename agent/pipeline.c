@@ -297,8 +297,19 @@ static void pipe__mvar_row(void *user, int64_t t_us, const vg_mvar_out *o)
         pipe__alert(p, &mv_chan, &v, t_us, NAN, p->mv_now);
 }
 
+/* The running detector is about to be restarted or stopped: an alert it
+ * holds is cleared upstream (score 0) first, or a subscriber tracking the
+ * raised alerts would hold it forever.  p->mv_now must be set. */
+static void pipe__mvar_drop(vgd_pipeline *p)
+{
+    static const vg_mvar_out clear = {.alert_edge = 2};
+    if (p->mv_version && p->mv->alert)
+        pipe__mvar_row(p, p->mv_now, &clear);
+}
+
 /* Scores batch s with the running model's multivariate part, if it has
- * one; restarted whenever the model changes.  O(rows x p k). */
+ * one; restarted whenever the model changes (an alert it held cleared
+ * first).  O(rows x p k). */
 static void pipe__mvar(vgd_pipeline *p, const vg_samples *s, int64_t now_us)
 {
     const vg_model *m = vg_engine_model(p->eng);
@@ -308,9 +319,11 @@ static void pipe__mvar(vgd_pipeline *p, const vg_samples *s, int64_t now_us)
                       "multivariate detector not run: %s", vg_strerror(VG_ENOMEM));
         ver = 0;
     }
-    if (ver != p->mv_version)
-        p->mv_version = ver && vg_mvar_init(p->mv, &m->mvar, 0.5, 0.45) == VG_OK ? ver : 0;
     p->mv_now = now_us;
+    if (ver != p->mv_version) {
+        pipe__mvar_drop(p);
+        p->mv_version = ver && vg_mvar_init(p->mv, &m->mvar, 0.5, 0.45) == VG_OK ? ver : 0;
+    }
     if (p->mv_version)
         vg_mvar_batch(p->mv, s, pipe__mvar_row, p);
 }
