@@ -9,10 +9,19 @@
  *   tamper IN OUT                    flips one bit of the signature
  *   samples DEVICE SEQ T0_US DT_US CHAN V1,V2,... OUT
  *                                    a CBOR samples batch (nan/inf allowed)
+ *   mvsign SK DEVICE VERSION CSV OUT a signed bundle whose only part is a
+ *                                    multivariate model (vg_mvar_fit, default
+ *                                    options) of the CSV's rows: a header of
+ *                                    channel names, then one row of values a line
+ *   rows DEVICE SEQ T0_US DT_US CSV FIRST N OUT
+ *                                    a CBOR samples batch of the CSV's data rows
+ *                                    FIRST..FIRST+N (0-based), one block a column,
+ *                                    row i at T0_US + i DT_US
  *   decode                           reads `mosquitto_sub -F '%t %x'` lines
  *                                    on stdin, prints one decoded line each
  *
- * Each command is O(input).  Exit status 0 on success, 1 on failure.
+ * Each command is O(input) (mvsign: O(rows p^2 + p^3), the fit).  Exit status 0 on success, 1 on
+ * failure.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,8 +34,19 @@
 #include "vg_error.h"
 #include "vg_hex.h"
 #include "vg_msg.h"
+#include "vg_mvar.h"
 
-#define TOOL_MAX (1u << 20) /* largest payload handled */
+#define TOOL_MAX      (1u << 20) /* largest payload handled */
+#define TOOL_CSV_ROWS 65536      /* data rows read from a CSV */
+
+/* A CSV of channel columns (mvsign, rows): names and row-major values. */
+typedef struct tool_csv {
+    char name[VG_MVAR_MAX][VG_CHANNEL_MAX + 1];
+    const char *names[VG_MVAR_MAX];
+    uint32_t p;                            /* columns */
+    size_t n;                              /* data rows */
+    double x[TOOL_CSV_ROWS * VG_MVAR_MAX]; /* x[i * p + j] */
+} tool_csv;
 
 static int tool__write(const char *path, const void *buf, size_t len)
 {
@@ -139,6 +159,116 @@ static int tool__samples(char **a)
     return tool__write(a[6], out, len);
 }
 
+/* Splits the header line into column names; 0 on success. */
+static int tool__csv_header(char *line, tool_csv *c)
+{
+    c->p = 0;
+    for (char *tok = strtok(line, ",\r\n"); tok; tok = strtok(NULL, ",\r\n")) {
+        if (c->p == VG_MVAR_MAX || strlen(tok) > VG_CHANNEL_MAX)
+            return 1;
+        snprintf(c->name[c->p], sizeof c->name[0], "%s", tok);
+        c->names[c->p] = c->name[c->p];
+        c->p++;
+    }
+    return c->p == 0;
+}
+
+/* Parses one data line of c->p values into row c->n; 0 on success. */
+static int tool__csv_row(const char *line, tool_csv *c)
+{
+    double *x = c->x + c->n * c->p;
+    const char *q = line;
+    for (uint32_t j = 0; j < c->p; j++) {
+        char *end;
+        x[j] = strtod(q, &end);
+        if (end == q || (j + 1 < c->p && *end != ','))
+            return 1;
+        q = end + 1;
+    }
+    c->n++;
+    return 0;
+}
+
+/* Reads the CSV at path into *c; 0 on success. */
+static int tool__csv(const char *path, tool_csv *c)
+{
+    char line[4096];
+    FILE *f = fopen(path, "r");
+    int rc = !f || !fgets(line, sizeof line, f) || tool__csv_header(line, c);
+    c->n = 0;
+    while (!rc && c->n < TOOL_CSV_ROWS && fgets(line, sizeof line, f))
+        rc = tool__csv_row(line, c);
+    if (f)
+        fclose(f);
+    if (rc)
+        fprintf(stderr, "vigil-test-tool: bad CSV %s (row %zu)\n", path, c->n);
+    return rc;
+}
+
+/* mvsign: fits the CSV's rows and signs a bundle with that part alone. */
+static int tool__mvsign(char **a)
+{
+    static tool_csv c;
+    static double scratch[2 * TOOL_CSV_ROWS];
+    static vg_model m;
+    static uint8_t out[VG_BUNDLE_MAX_BYTES];
+    uint8_t sk[VG_SK_BYTES];
+    char text[512];
+    size_t len;
+    vg_mvar_opts o;
+    if (tool__read(a[0], (uint8_t *)text, sizeof text, &len) ||
+        vg_hex_decode(text, len, sk, VG_SK_BYTES) != VG_OK || tool__csv(a[3], &c))
+        return 1;
+    memset(&m, 0, sizeof m);
+    snprintf(m.device, sizeof m.device, "%s", a[1]);
+    m.version = strtoull(a[2], NULL, 10);
+    m.created_us = 1;
+    vg_mvar_opts_init(&o);
+    int rc = vg_mvar_fit(c.names, c.p, c.x, c.n, scratch, &o, &m.mvar);
+    if (rc == VG_OK && vg_crypto_init() == VG_OK)
+        rc = vg_bundle_sign(&m, sk, out, sizeof out, &len);
+    if (rc != VG_OK) {
+        fprintf(stderr, "vigil-test-tool: mvsign: %s\n", vg_strerror(rc));
+        return 1;
+    }
+    printf("mvar p %u k %u t2_lim %g q_lim %g rows %zu\n", m.mvar.p, m.mvar.k, m.mvar.t2_lim,
+           m.mvar.q_lim, c.n);
+    return tool__write(a[4], out, len);
+}
+
+/* rows: a samples batch of CSV rows FIRST..FIRST+N, one block a column. */
+static int tool__rows(char **a)
+{
+    static tool_csv c;
+    static int64_t t[TOOL_CSV_ROWS];
+    static double v[VG_MVAR_MAX][TOOL_CSV_ROWS];
+    static uint8_t out[TOOL_MAX];
+    vg_column col[VG_MVAR_MAX];
+    uint64_t seq = strtoull(a[1], NULL, 10);
+    int64_t t0 = strtoll(a[2], NULL, 10), dt = strtoll(a[3], NULL, 10);
+    size_t first = strtoull(a[5], NULL, 10), n = strtoull(a[6], NULL, 10);
+    if (tool__csv(a[4], &c))
+        return 1;
+    if (n == 0 || first + n > c.n) {
+        fprintf(stderr, "vigil-test-tool: rows %zu..%zu not in %zu\n", first, first + n, c.n);
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        t[i] = t0 + (int64_t)i * dt;
+        for (uint32_t j = 0; j < c.p; j++)
+            v[j][i] = c.x[(first + i) * c.p + j];
+    }
+    for (uint32_t j = 0; j < c.p; j++)
+        col[j] = (vg_column){c.names[j], (uint32_t)n, t, v[j]};
+    size_t len;
+    int rc = vg_samples_encode(a[0], seq, t0, col, c.p, out, sizeof out, &len);
+    if (rc != VG_OK) {
+        fprintf(stderr, "vigil-test-tool: encode: %s\n", vg_strerror(rc));
+        return 1;
+    }
+    return tool__write(a[7], out, len);
+}
+
 /* Prints one archive chunk: a line per item "archive KIND SEQ MODEL N"
  * with N the samples in a samples batch. */
 static void tool__archive(const uint8_t *b, size_t n)
@@ -226,10 +356,16 @@ int main(int argc, char **argv)
         return tool__tamper(argv + 2);
     if (strcmp(cmd, "samples") == 0 && argc == 9)
         return tool__samples(argv + 2);
+    if (strcmp(cmd, "mvsign") == 0 && argc == 7)
+        return tool__mvsign(argv + 2);
+    if (strcmp(cmd, "rows") == 0 && argc == 10)
+        return tool__rows(argv + 2);
     if (strcmp(cmd, "decode") == 0)
         return tool__decode();
     fputs("usage: vigil-test-tool keygen PK SK | sign SK DEVICE VERSION OUT [CHAN:LO:HI...]\n"
-          "       | tamper IN OUT | samples DEVICE SEQ T0_US DT_US CHAN V1,V2,... OUT | decode\n",
+          "       | tamper IN OUT | samples DEVICE SEQ T0_US DT_US CHAN V1,V2,... OUT\n"
+          "       | mvsign SK DEVICE VERSION CSV OUT\n"
+          "       | rows DEVICE SEQ T0_US DT_US CSV FIRST N OUT | decode\n",
           stderr);
     return 1;
 }
