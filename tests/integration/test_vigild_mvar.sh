@@ -6,7 +6,10 @@
 # channel "mvar"; batches where c decouples (it follows +a: same range, so
 # only the correlation breaks) raise one, published on ROOT/DEV/alerts
 # with detector "mvar" and the model's version, which clears once the rows
-# are correlated again.  Real mosquitto on a free loopback port.
+# are correlated again.  Raised again, it is cleared (score 0, model 2)
+# when bundle 2, without a multivariate part, stops the detector, and
+# decoupled rows then raise nothing.  Real mosquitto on a free loopback
+# port.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/../tools/vigild_test_lib.sh"
 vg_watchdog 90
@@ -75,6 +78,17 @@ vgd_wait_decoded all "^alert cleared mvar mvar [0-9.]+ 1$" 10 ||
     vg_fail "mvar alert not cleared: $(mvar_lines)"
 vg_assert_eq "raised cleared" "$(mvar_lines | awk '{print $2}' | paste -sd' ')" "mvar alert edges"
 vgd_wait_for 5 grep -q "alert raised on mvar: mvar" "$VG_TMP/d.err" || vg_fail "not logged"
+# raised again, then stopped by a model without a multivariate part
+feed 5 1
+vgd_wait_decoded all "^alert raised mvar mvar [0-9.]+ 1$" 10 || vg_fail "not raised again"
+"$VGD_TOOL" sign "$K/sk" dev-mv 2 "$K/plain2"
+vgd_pub "$T/model" "$K/plain2" -r
+vgd_wait_decoded all "^ack 1 2 2 ok$" 5 || vg_fail "bundle 2 not applied"
+feed 5 1
+vgd_wait_decoded all "^alert cleared mvar mvar 0.000 2$" 10 ||
+    vg_fail "mvar alert not cleared by the model change: $(mvar_lines)"
+vg_assert_eq "raised cleared raised cleared" "$(mvar_lines | awk '{print $2}' | paste -sd' ')" \
+    "mvar alert edges after the model change"
 vg_log "mvar edges: $(mvar_lines | paste -sd';')"
 vg_stop_pid "$VGD_PID" 5
 vg_log "PASS"
