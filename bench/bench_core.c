@@ -3,7 +3,8 @@
  * set over many channels, beside a minimal baseline in the same run.
  *
  *   vigil-bench-core [--channels N] [--samples-per-channel S] [--window W]
- *                    [--batch B] [--runs R] [--only model|adapt|base]
+ *                    [--batch B] [--runs R]
+ *                    [--only model|model-block|adapt|adapt-block|base]
  *
  * Each channel gets a hard envelope (3-of-5 debounced limits, trip, stale
  * watchdog), rate and stuck limits, and in the first configuration a
@@ -19,6 +20,9 @@
  *               64-sample warm-up)
  *   baseline    a bare windowed mean/std z-score per channel (sliding sums,
  *               no limits, no state machines): the cheapest useful detector
+ * The first two are timed twice: one vg_engine_push call per sample, and
+ * (model-block, adapt-block) one vg_engine_push_block call per channel
+ * block, as vigild scores a decoded batch; each on its own engine.
  * The median and the fastest run are printed (on a shared machine the
  * fastest is the one least disturbed by other work).  Memory per channel
  * is printed from the engine's own sizes.  --only times
@@ -35,6 +39,7 @@
 
 #include "bench_rng.h"
 #include "vg_engine.h"
+#include "vg_error.h"
 
 struct bench {
     uint32_t channels; /* channels */
@@ -131,6 +136,35 @@ static double bench__run_engine(const struct bench *b, vg_engine *e, int64_t *t0
     return bench__now() - start;
 }
 
+/* Counts the trip edges vg_engine_push_block reports. */
+static void bench__event(void *user, vg_channel *c, uint32_t i, int rc, const vg_verdict *v)
+{
+    (void)c;
+    (void)i;
+    if (rc == VG_OK)
+        *(uint64_t *)user += v->trip_edge;
+}
+
+/* The same feed as bench__run_engine, one vg_engine_push_block call per
+ * channel block (the times of a block, alike on every channel, built once);
+ * returns seconds. */
+static double bench__run_block(const struct bench *b, vg_engine *e, int64_t *tbuf, int64_t *t0,
+                               uint64_t *trips)
+{
+    double start = bench__now();
+    for (uint32_t base = 0; base < b->per_chan; base += b->batch) {
+        uint32_t n = base + b->batch <= b->per_chan ? b->batch : b->per_chan - base;
+        for (uint32_t i = 0; i < n; i++)
+            tbuf[i] = *t0 + (int64_t)(base + i) * 1000;
+        for (uint32_t c = 0; c < b->channels; c++) {
+            const double *x = b->x + (size_t)c * b->per_chan + base;
+            vg_engine_push_block(e, vg_engine_channel(e, c), tbuf, x, n, bench__event, trips);
+        }
+    }
+    *t0 += (int64_t)b->per_chan * 1000;
+    return bench__now() - start;
+}
+
 /* The baseline: sliding-sum mean/std z-score per channel. */
 struct base_chan {
     double sum, sumsq;
@@ -179,9 +213,60 @@ static double bench__median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-int main(int argc, char **argv)
+/* The timed configurations, in the order they run and print. */
+enum bench_kind { BENCH_CALL, BENCH_BLOCK, BENCH_BASE };
+static const struct bench_config {
+    const char *name; /* printed */
+    const char *only; /* --only value */
+    enum bench_kind kind;
+    bool model; /* fitted reference in service */
+} bench__configs[] = {
+    {"full+model", "model", BENCH_CALL, true},  {"model-block", "model-block", BENCH_BLOCK, true},
+    {"full+adapt", "adapt", BENCH_CALL, false}, {"adapt-block", "adapt-block", BENCH_BLOCK, false},
+    {"baseline", "base", BENCH_BASE, false},
+};
+#define BENCH_NCONF (sizeof bench__configs / sizeof bench__configs[0])
+
+/* Index of --only value `v` in bench__configs (the first letter alone
+ * still names the three per-call ones), or -1. */
+static int bench__only(const char *v)
 {
-    struct bench b = {.channels = 1000, .per_chan = 20000, .window = 256, .batch = 64, .runs = 5};
+    for (size_t i = 0; i < BENCH_NCONF; i++)
+        if (strcmp(v, bench__configs[i].only) == 0 ||
+            (v[0] && !v[1] && v[0] == bench__configs[i].only[0] &&
+             bench__configs[i].kind != BENCH_BLOCK))
+            return (int)i;
+    return -1;
+}
+
+/* The state of one configuration across runs. */
+struct bench_state {
+    vg_engine *e;   /* engine (NULL for the baseline) */
+    int64_t t0;     /* time base of its next run */
+    double sec[99]; /* seconds of each run */
+};
+
+/* One run of configuration k; returns seconds. */
+static double bench__run(const struct bench *b, size_t k, struct bench_state *st,
+                         struct base_chan *bc, int64_t *tbuf, uint64_t *trips, uint64_t *alerts)
+{
+    switch (bench__configs[k].kind) {
+    case BENCH_CALL:
+        return bench__run_engine(b, st->e, &st->t0, trips);
+    case BENCH_BLOCK:
+        return bench__run_block(b, st->e, tbuf, &st->t0, trips);
+    default:
+        return bench__run_baseline(b, bc, alerts);
+    }
+}
+
+static const char bench__usage[] =
+    "usage: vigil-bench-core [--channels N] [--samples-per-channel S] [--window W] [--batch B]\n"
+    "                        [--runs R] [--only model|model-block|adapt|adapt-block|base]\n";
+
+/* Parses argv into *b and *only (-1 = every configuration); 0 or 2. */
+static int bench__args(int argc, char **argv, struct bench *b, int *only)
+{
     static const struct option lo[] = {{"channels", required_argument, NULL, 'c'},
                                        {"samples-per-channel", required_argument, NULL, 's'},
                                        {"window", required_argument, NULL, 'w'},
@@ -190,79 +275,78 @@ int main(int argc, char **argv)
                                        {"only", required_argument, NULL, 'o'},
                                        {NULL, 0, NULL, 0}};
     int o;
+    *only = -1;
     while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         unsigned long v = strtoul(optarg ? optarg : "0", NULL, 10);
-        switch (o) {
-        case 'c':
-            b.channels = (uint32_t)v;
-            break;
-        case 's':
-            b.per_chan = (uint32_t)v;
-            break;
-        case 'w':
-            b.window = (uint32_t)v;
-            break;
-        case 'b':
-            b.batch = (uint32_t)v;
-            break;
-        case 'r':
-            b.runs = (int)v;
-            break;
-        case 'o':
-            b.only = optarg[0]; /* model, adapt, base */
-            break;
-        default:
-            fputs("usage: vigil-bench-core [--channels N] [--samples-per-channel S] "
-                  "[--window W] [--batch B] [--runs R] [--only model|adapt|base]\n",
-                  stderr);
+        if (o == 'c')
+            b->channels = (uint32_t)v;
+        else if (o == 's')
+            b->per_chan = (uint32_t)v;
+        else if (o == 'w')
+            b->window = (uint32_t)v;
+        else if (o == 'b')
+            b->batch = (uint32_t)v;
+        else if (o == 'r')
+            b->runs = (int)v;
+        else if (o == 'o' && (*only = bench__only(optarg)) >= 0)
+            continue;
+        else {
+            fputs(bench__usage, stderr);
             return 2;
         }
     }
-    if (!b.channels || !b.per_chan || !b.batch || b.runs < 1 || b.runs > 99 || b.window < 2 ||
-        (b.only && !strchr("mab", b.only))) {
+    if (!b->channels || !b->per_chan || !b->batch || b->runs < 1 || b->runs > 99 || b->window < 2) {
         fputs("vigil-bench-core: bad arguments\n", stderr);
         return 2;
     }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct bench b = {.channels = 1000, .per_chan = 20000, .window = 256, .batch = 64, .runs = 5};
+    int only;
+    if (bench__args(argc, argv, &b, &only))
+        return 2;
     bench__data(&b);
     vg_chan_config *cc = calloc(b.channels, sizeof(*cc));
-    vg_engine *full = bench__engine(&b, true, cc), *adapt = bench__engine(&b, false, cc);
     struct base_chan *bc = calloc(b.channels, sizeof(*bc));
-    if (!full || !adapt || !bc || !b.x) {
+    int64_t *tbuf = malloc(sizeof(int64_t) * b.batch);
+    static struct bench_state st[BENCH_NCONF];
+    int bad = !cc || !bc || !tbuf || !b.x;
+    for (size_t k = 0; k < BENCH_NCONF && !bad; k++) {
+        st[k].t0 = 1;
+        if (bench__configs[k].kind != BENCH_BASE)
+            bad = !(st[k].e = bench__engine(&b, bench__configs[k].model, cc));
+    }
+    if (bad) {
         fputs("vigil-bench-core: out of memory\n", stderr);
         return 1;
     }
-    double tf[99], ta[99], tb[99];
-    int64_t t_full = 1, t_adapt = 1;
     uint64_t trips = 0, alerts = 0;
-    for (int r = 0; r < b.runs; r++) { /* interleaved, so drift hits all alike */
-        tf[r] = tb[r] = ta[r] = 0;
-        if (!b.only || b.only == 'm')
-            tf[r] = bench__run_engine(&b, full, &t_full, &trips);
-        if (!b.only || b.only == 'a')
-            ta[r] = bench__run_engine(&b, adapt, &t_adapt, &trips);
-        if (!b.only || b.only == 'b')
-            tb[r] = bench__run_baseline(&b, bc, &alerts);
-    }
+    for (int r = 0; r < b.runs; r++) /* interleaved, so drift hits all alike */
+        for (size_t k = 0; k < BENCH_NCONF; k++)
+            st[k].sec[r] = only < 0 || (size_t)only == k
+                               ? bench__run(&b, k, &st[k], bc, tbuf, &trips, &alerts)
+                               : 0;
     double n = (double)b.channels * b.per_chan;
-    double mf = bench__median(tf, b.runs), ma = bench__median(ta, b.runs),
-           mb = bench__median(tb, b.runs);
-    double lf = tf[0], la = ta[0], lb = tb[0]; /* sorted by bench__median: the fastest runs */
-    vg_channel *ch = vg_engine_channel(full, 0);
+    double mb = bench__median(st[BENCH_NCONF - 1].sec, b.runs);
     printf("channels=%u samples/run=%.0f window=%u batch=%u runs=%d\n", b.channels, n, b.window,
            b.batch, b.runs);
     printf("%-12s %10s %14s %10s %9s\n", "config", "ns/sample", "Msamples/s", "vs base", "min ns");
-    printf("%-12s %10.2f %14.1f %9.2fx %9.2f\n", "full+model", mf / n * 1e9, n / mf / 1e6, mf / mb,
-           lf / n * 1e9);
-    printf("%-12s %10.2f %14.1f %9.2fx %9.2f\n", "full+adapt", ma / n * 1e9, n / ma / 1e6, ma / mb,
-           la / n * 1e9);
-    printf("%-12s %10.2f %14.1f %9.2fx %9.2f\n", "baseline", mb / n * 1e9, n / mb / 1e6, 1.0,
-           lb / n * 1e9);
+    for (size_t k = 0; k < BENCH_NCONF; k++) {
+        double m = bench__median(st[k].sec, b.runs); /* sorts: sec[0] is the fastest */
+        printf("%-12s %10.2f %14.1f %9.2fx %9.2f\n", bench__configs[k].name, m / n * 1e9,
+               n / m / 1e6, m / mb, st[k].sec[0] / n * 1e9);
+    }
+    vg_channel *ch = vg_engine_channel(st[0].e, 0);
     printf("memory/channel: window buffer %zu B + channel state %zu B (trips %llu, base alerts "
            "%llu)\n",
            vg_window_bytes(ch->win.cap), sizeof(vg_channel), (unsigned long long)trips,
            (unsigned long long)alerts);
-    vg_engine_destroy(full);
-    vg_engine_destroy(adapt);
+    for (size_t k = 0; k < BENCH_NCONF; k++)
+        vg_engine_destroy(st[k].e);
+    free(tbuf);
     free(bc);
     free(cc);
     free(b.x);

@@ -318,6 +318,65 @@ VG_ENGINE_CLONES int vg_engine_push(vg_engine *e, vg_channel *c, int64_t t_us, d
     return VG_OK;
 }
 
+/* Counts refused sample i of a block and reports it; out of line, so the
+ * block loop does not carry its call. */
+static __attribute__((noinline, cold)) void engine__refuse(vg_channel *c, uint32_t i, int rc,
+                                                           vg_engine_event_fn *fn, void *user)
+{
+    if (rc == VG_ENAN)
+        c->rejected_nan++;
+    else
+        c->rejected_order++;
+    if (fn)
+        fn(user, c, i, rc, NULL);
+}
+
+/* vg_engine_push_block's loop; `plain` (a constant at each call) says c's
+ * window is plain (window__plain), so each branch compiles its own loop. */
+static inline __attribute__((always_inline)) uint32_t
+engine__block(vg_engine *e, vg_channel *c, const int64_t *t_us, const double *x, uint32_t n,
+              vg_engine_event_fn *fn, void *user, const int plain)
+{
+    vg_detect *s = &c->det;
+    const vg_params *p = &c->par;
+    vg_window *w = &c->win;
+    double *scratch = e->scratch;
+    uint32_t ok = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t t = t_us[i];
+        double xi = x[i];
+        if (__builtin_expect(!isfinite(xi) || t < s->last_t, 0)) {
+            engine__refuse(c, i, isfinite(xi) ? VG_EORDER : VG_ENAN, fn, user);
+            continue;
+        }
+        vg_verdict v;
+        if (plain)
+            window__append_plain(w, t, xi);
+        else
+            window__append(w, t, xi);
+        detect__sample(s, p, w, scratch, t, xi, &v);
+        c->accepted++;
+        ok++;
+        if (__builtin_expect(v.alert_edge | v.trip_edge, 0) && fn) {
+            vg_verdict ev = v; /* v's address stays in the loop: its fields stay in registers */
+            fn(user, c, i, VG_OK, &ev);
+        }
+    }
+    return ok;
+}
+
+/* Contract in vg_engine.h.  vg_engine_push()'s body, with the channel's
+ * parts (state, parameters, window, scratch) taken once and the window's
+ * expiry and deque tests decided once per block. */
+VG_ENGINE_CLONES uint32_t vg_engine_push_block(vg_engine *e, vg_channel *c, const int64_t *t_us,
+                                               const double *x, uint32_t n, vg_engine_event_fn *fn,
+                                               void *user)
+{
+    if (window__plain(&c->win))
+        return engine__block(e, c, t_us, x, n, fn, user, 1);
+    return engine__block(e, c, t_us, x, n, fn, user, 0);
+}
+
 void vg_engine_tick(vg_engine *e, vg_channel *c, int64_t now_us, vg_verdict *v)
 {
     (void)e;
