@@ -259,7 +259,29 @@ static void pipe__verdict(vgd_pipeline *p, const vg_channel *c, const vg_verdict
         pipe__alert(p, c, v, t_us, x, now_us);
 }
 
-/* Scores every sample of block b; returns the samples accepted. */
+/* Samples of a block decoded per vg_engine_push_block call (4 KiB of stack). */
+#define PIPE_CHUNK 256
+
+/* What pipe__event needs to act on an event of one decoded chunk. */
+struct pipe_chunk {
+    vgd_pipeline *p;
+    int64_t now_us;
+    int64_t t[PIPE_CHUNK]; /* the chunk's times ... */
+    double x[PIPE_CHUNK];  /* ... and values */
+};
+
+/* vg_engine_push_block's report of sample i: a refusal or an edge. */
+static void pipe__event(void *user, vg_channel *c, uint32_t i, int rc, const vg_verdict *v)
+{
+    struct pipe_chunk *k = user;
+    if (rc != VG_OK)
+        pipe__reject(k->p, rc, 1, k->now_us, "sample");
+    else
+        pipe__verdict(k->p, c, v, k->t[i], k->x[i], k->now_us);
+}
+
+/* Scores every sample of block b, decoded PIPE_CHUNK at a time, one
+ * vg_engine_push_block call each; returns the samples accepted. */
 static uint64_t pipe__block(vgd_pipeline *p, const vg_samples *s, const vg_block *b, int64_t now_us)
 {
     vg_channel *c;
@@ -268,19 +290,17 @@ static uint64_t pipe__block(vgd_pipeline *p, const vg_samples *s, const vg_block
         pipe__reject(p, rc == VG_EINVAL ? VG_ECHANNEL : rc, 1, now_us, "channel block");
         return 0;
     }
+    struct pipe_chunk k;
+    k.p = p;
+    k.now_us = now_us;
     uint64_t ok = 0;
-    for (uint32_t i = 0; i < b->n; i++) {
-        vg_verdict v;
-        int64_t t = vg_block_time(b, s->t0_us, i);
-        double x = vg_block_value(b, i);
-        rc = vg_engine_push(p->eng, c, t, x, &v);
-        if (rc != VG_OK) {
-            pipe__reject(p, rc, 1, now_us, "sample");
-            continue;
+    for (uint32_t base = 0; base < b->n; base += PIPE_CHUNK) {
+        uint32_t n = b->n - base < PIPE_CHUNK ? b->n - base : PIPE_CHUNK;
+        for (uint32_t i = 0; i < n; i++) {
+            k.t[i] = vg_block_time(b, s->t0_us, base + i);
+            k.x[i] = vg_block_value(b, base + i);
         }
-        ok++;
-        if (v.alert_edge || v.trip_edge)
-            pipe__verdict(p, c, &v, t, x, now_us);
+        ok += vg_engine_push_block(p->eng, c, k.t, k.x, n, pipe__event, &k);
     }
     return ok;
 }
