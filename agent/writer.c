@@ -1,6 +1,7 @@
 /*
- * writer.c - group-committing spool writer and the committed mark (see
- * writer.h).
+ * writer.c - group-committing spool writer (see writer.h): the queue,
+ * gathering, groups and the public calls; the committed mark and the gaps
+ * are in writer_gap.c, the shared state in writer_int.h.
  *
  * The queue is a FIFO list of malloc'd records (header + payload); the
  * writer swaps the whole list out under the queue lock and works on it
@@ -29,177 +30,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "writer.h"
 #include "vg_error.h"
+#include "writer_int.h"
 
 #define WRITER_DEF_GROUP    256
 #define WRITER_DEF_BYTES    (8u << 20)
 #define WRITER_DEF_GAP      30000
 #define WRITER_WAKE_US      500000 /* expiry check period when idle */
-#define WRITER_HOLE_SPAN    100000 /* seqs searched for holes at start */
 #define WRITER_DEF_GATHER   2000   /* us a group waits for more samples */
 #define WRITER_DEF_GATHER_N 32     /* queued records that end the wait */
-
-/* One queued record. */
-struct wrec {
-    struct wrec *next;
-    int kind;
-    uint64_t seq, model_version;
-    int64_t rx_us;
-    size_t len;
-    uint8_t payload[];
-};
-
-/* A range of sample seqs skipped by the device, accepted when they come. */
-struct wgap {
-    uint64_t lo, hi; /* inclusive */
-    int64_t since;   /* monotonic us when opened */
-};
-
-/* A growable array of seqs. */
-struct wseqs {
-    uint64_t *v;
-    size_t n, cap;
-};
-
-struct vgd_writer {
-    vgd_writer_opts o;
-    vg_spool *spool;
-    pthread_t thread;
-    int started;
-    pthread_mutex_t spool_lock; /* the spool */
-    pthread_mutex_t q;          /* everything below */
-    pthread_cond_t work;        /* writer: something queued, or stop */
-    pthread_cond_t done;        /* appenders / flushers: a group ended */
-    struct wrec *head, **tail;  /* queue */
-    size_t qbytes, qn;          /* queued payload bytes, records */
-    vg_spool_item *marks;       /* queued sent-marks */
-    size_t nmark, mark_cap;
-    uint64_t nin;        /* appends + mark_sent calls so far (flush) */
-    uint64_t taken;      /* of which taken into groups */
-    uint64_t done_in;    /* of which in finished groups */
-    uint64_t mark_calls; /* mark_sent calls not yet taken */
-    int64_t since;       /* monotonic us the oldest queued item came */
-    uint32_t urgent;     /* queued alert / trip / model records */
-    uint32_t flushers;   /* vgd_writer_flush calls waiting */
-    int stop;
-    int last_rc;          /* status of the last group (destroy) */
-    int err_rc;           /* status of the last failed group (flush) */
-    int64_t last;         /* highest accepted sample seq, -1 none */
-    int64_t committed_hi; /* highest committed sample seq, -1 none */
-    int64_t mark;         /* published mark, -1 none */
-    struct wgap gap[VGD_WRITER_GAPS];
-    uint32_t ngap;
-    vgd_writer_stats st;
-};
-
-static int64_t writer__mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int writer__push(struct wseqs *s, uint64_t v)
-{
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 64;
-        uint64_t *n = realloc(s->v, cap * sizeof *n);
-        if (!n)
-            return VG_ENOMEM;
-        s->v = n;
-        s->cap = cap;
-    }
-    s->v[s->n++] = v;
-    return VG_OK;
-}
-
-/* ---- gaps (queue lock held) -------------------------------------------- */
-
-/* Index of the gap holding seq, or -1. */
-static int writer__gap_find(const vgd_writer *w, uint64_t seq)
-{
-    for (uint32_t i = 0; i < w->ngap; i++)
-        if (seq >= w->gap[i].lo && seq <= w->gap[i].hi)
-            return (int)i;
-    return -1;
-}
-
-static void writer__gap_drop(vgd_writer *w, uint32_t i)
-{
-    w->gap[i] = w->gap[--w->ngap];
-}
-
-/* Opens gap [lo, hi], merged into a gap it touches or overlaps (the seqs
- * of a failed group are contiguous); when full, gives up the lowest gap
- * (counted).  A merged gap's clock restarts. */
-static void writer__gap_open(vgd_writer *w, uint64_t lo, uint64_t hi)
-{
-    for (uint32_t i = 0; i < w->ngap; i++) {
-        struct wgap *g = &w->gap[i];
-        if (lo <= g->hi + 1 && hi + 1 >= g->lo) {
-            g->lo = lo < g->lo ? lo : g->lo;
-            g->hi = hi > g->hi ? hi : g->hi;
-            g->since = writer__mono();
-            return;
-        }
-    }
-    if (w->ngap == VGD_WRITER_GAPS) {
-        uint32_t low = 0;
-        for (uint32_t i = 1; i < w->ngap; i++)
-            if (w->gap[i].lo < w->gap[low].lo)
-                low = i;
-        writer__gap_drop(w, low);
-        w->st.gaps_dropped++;
-    }
-    w->gap[w->ngap++] = (struct wgap){lo, hi, writer__mono()};
-}
-
-/* Removes seq from its gap (splitting it when inside). */
-static void writer__gap_close(vgd_writer *w, uint64_t seq)
-{
-    int i = writer__gap_find(w, seq);
-    if (i < 0)
-        return;
-    struct wgap *g = &w->gap[i];
-    if (g->lo == g->hi)
-        writer__gap_drop(w, (uint32_t)i);
-    else if (seq == g->lo)
-        g->lo++;
-    else if (seq == g->hi)
-        g->hi--;
-    else {
-        struct wgap right = {seq + 1, g->hi, g->since};
-        g->hi = seq - 1;
-        if (w->ngap < VGD_WRITER_GAPS)
-            w->gap[w->ngap++] = right;
-        else
-            w->st.gaps_dropped++;
-    }
-}
-
-/* Drops the gaps older than gap_ms. */
-static void writer__gap_expire(vgd_writer *w, int64_t now)
-{
-    for (uint32_t i = 0; i < w->ngap;) {
-        if (now - w->gap[i].since >= (int64_t)w->o.gap_ms * 1000) {
-            writer__gap_drop(w, i);
-            w->st.gaps_dropped++;
-        } else {
-            i++;
-        }
-    }
-}
-
-/* The mark: committed_hi, held below the lowest gap. */
-static int64_t writer__mark(const vgd_writer *w)
-{
-    int64_t m = w->committed_hi;
-    for (uint32_t i = 0; i < w->ngap; i++)
-        if ((int64_t)w->gap[i].lo - 1 < m)
-            m = (int64_t)w->gap[i].lo - 1;
-    return m;
-}
 
 /* ---- the writer thread ------------------------------------------------- */
 
@@ -429,23 +268,6 @@ static void *writer__main(void *arg)
 
 /* ---- public ------------------------------------------------------------ */
 
-/* Re-opens, with a fresh gap_ms, the gaps a previous run left among the
- * stored sample seqs (the batches it lost before their commit, while newer
- * ones were committed): a restart must not forget them, or the mark would
- * cover batches that are in no spool.  Looks at the last
- * WRITER_HOLE_SPAN seqs only (older holes are from quota eviction). */
-static int writer__restore_gaps(vgd_writer *w)
-{
-    uint64_t lo[VGD_WRITER_GAPS], hi[VGD_WRITER_GAPS];
-    size_t n = 0;
-    uint64_t from = w->last > WRITER_HOLE_SPAN ? (uint64_t)(w->last - WRITER_HOLE_SPAN) : 0;
-    int rc =
-        w->last < 0 ? VG_OK : vg_spool_sample_holes(w->spool, from, lo, hi, VGD_WRITER_GAPS, &n);
-    for (size_t i = n; i-- > 0;)
-        writer__gap_open(w, lo[i], hi[i]);
-    return rc;
-}
-
 static int writer__sync_init(vgd_writer *w)
 {
     pthread_condattr_t ca;
@@ -525,23 +347,6 @@ int vgd_writer_seq_check(vgd_writer *w, uint64_t seq)
         rc = (int64_t)seq == w->last ? VG_EDUP : VG_EORDER;
     pthread_mutex_unlock(&w->q);
     return rc;
-}
-
-/* A sample batch seq is accepted: open the gap it skipped (queue lock).
- * A batch filling a gap keeps that gap alive (its clock restarts: the
- * device is still re-sending); the gap closes when the batch is
- * committed. */
-static void writer__accept(vgd_writer *w, uint64_t seq)
-{
-    if ((int64_t)seq <= w->last) {
-        int i = writer__gap_find(w, seq);
-        if (i >= 0)
-            w->gap[i].since = writer__mono();
-        return;
-    }
-    if ((int64_t)seq > w->last + 1)
-        writer__gap_open(w, (uint64_t)(w->last + 1), seq - 1);
-    w->last = (int64_t)seq;
 }
 
 int vgd_writer_append(vgd_writer *w, int kind, uint64_t seq, uint64_t model_version, int64_t rx_us,
