@@ -617,13 +617,44 @@ static void test_mvar_out_of_memory(void)
         hoard = *(void **)blk;
         free(blk);
     }
-    CU_ASSERT_TRUE_FATAL(exhausted);      /* the heap could not grow: out of memory reached */
+    if (!exhausted) { /* 256 MiB more allocated under the cap: no out-of-memory here */
+        CU_FAIL("the heap grew past RLIMIT_AS");
+        fx_free(f);
+        return;
+    }
     CU_ASSERT_EQUAL(f->rec.mv_raised, 0); /* not run */
     CU_ASSERT_EQUAL(f->met.samples_in, in + 3 * MV_ROWS * MV_P);
     mv_feed(f, 1, 1);
     CU_ASSERT_EQUAL(f->rec.mv_raised, 1); /* allocated now */
     mv_check_last(f, 1, 1);
     fx_free(f);
+}
+
+/* The out-of-memory test needs glibc's heap under RLIMIT_AS.  It is not
+ * registered under AddressSanitizer, whose allocator does not run out
+ * under the cap (measured: 256 MiB more allocated), nor under valgrind,
+ * whose own shadow memory competes for the same slack (it stopped with
+ * "Valgrind's memory management: out of memory" in one of two runs). */
+#if defined(__SANITIZE_ADDRESS__)
+#define MV_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MV_ASAN 1
+#endif
+#endif
+#ifndef MV_ASAN
+#define MV_ASAN 0
+#endif
+
+/* True when the out-of-memory test can run here (see above). */
+static int mv_oom_runs(void)
+{
+    const char *pre = getenv("LD_PRELOAD");
+    int valgrind = pre && strstr(pre, "vgpreload") != NULL;
+    if (MV_ASAN || valgrind)
+        fprintf(stderr, "vgd_pipeline: the out-of-memory test is not run under %s\n",
+                valgrind ? "valgrind" : "AddressSanitizer");
+    return !MV_ASAN && !valgrind;
 }
 
 int init_vgd_pipeline_tests(void)
@@ -639,7 +670,7 @@ int init_vgd_pipeline_tests(void)
         !CU_add_test(s, "trip recorded from the latch", test_trip_recorded_from_latch) ||
         !CU_add_test(s, "mvar alert raised and cleared", test_mvar_alert_clears) ||
         !CU_add_test(s, "mvar restarted by a model change", test_mvar_model_change) ||
-        !CU_add_test(s, "mvar out of memory", test_mvar_out_of_memory))
+        (mv_oom_runs() && !CU_add_test(s, "mvar out of memory", test_mvar_out_of_memory)))
         return CU_get_error();
     return 0;
 }
