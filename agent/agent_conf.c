@@ -40,6 +40,8 @@ const vgd_conf_key vgd_conf_keys[] = {
     {"spool", "quota_bytes", VGD_CT_U64, AC(quota_bytes), "0", "spool disk quota (0: none)"},
     {"spool", "commit_every", VG_CT_U32, AC(commit_every), "256",
      "most records per group commit of the spool writer"},
+    {"spool", "gather_us", VG_CT_U32, AC(gather_us), "2000",
+     "longest a group of sample batches waits for more before its commit, us"},
     {"spool", "commit_ms", VG_CT_U32, AC(commit_ms), "1000",
      "unused: the spool writer commits as soon as it can (kept for old files)"},
     {"spool", "sync_full", VG_CT_BOOL, AC(sync_full), "false", "fsync every commit"},
@@ -195,6 +197,8 @@ static int conf__check(const vgd_conf *c, char *err, size_t errlen)
         bad = "[agent] tick_ms must be 1..10000";
     else if (c->retry_min_s < 1 || c->retry_max_s < c->retry_min_s)
         bad = "[mqtt] retry_min_s must be >= 1 and <= retry_max_s";
+    else if (c->gather_us < 1 || c->gather_us > 1000000)
+        bad = "[spool] gather_us must be 1..1000000 (1: commit at once)";
     else if (c->uplink_items < 1 || c->uplink_items > 4096 || c->uplink_inflight < 1)
         bad = "[spool] uplink_items must be 1..4096 and uplink_inflight >= 1";
     if (!bad)

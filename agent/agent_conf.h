@@ -60,6 +60,7 @@ typedef struct vgd_conf {
     /* [spool] (and the uplink that drains it) */
     uint64_t quota_bytes;     /* soft quota; 0 = none */
     uint32_t commit_every;    /* sample batches per commit */
+    uint32_t gather_us;       /* longest a sample group waits for more, us */
     uint32_t commit_ms;       /* longest a batch stays uncommitted */
     bool sync_full;           /* fsync every commit */
     uint32_t uplink_items;    /* records per archive chunk */

@@ -82,6 +82,7 @@ static int main__open(struct daemon *d)
         return rc;
     }
     vgd_writer_opts wo = {.max_group = c->commit_every,
+                          .gather_us = c->gather_us,
                           .user = d,
                           .committed = main__on_committed,
                           .failed = main__on_spool_failed};
