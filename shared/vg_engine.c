@@ -331,11 +331,10 @@ static __attribute__((noinline, cold)) void engine__refuse(vg_channel *c, uint32
         fn(user, c, i, rc, NULL);
 }
 
-/* vg_engine_push_block's loop; `plain` (a constant at each call) says c's
- * window is plain (window__plain), so each branch compiles its own loop. */
+/* vg_engine_push_block's loop for a plain window (window__plain). */
 static inline __attribute__((always_inline)) uint32_t
 engine__block(vg_engine *e, vg_channel *c, const int64_t *t_us, const double *x, uint32_t n,
-              vg_engine_event_fn *fn, void *user, const int plain)
+              vg_engine_event_fn *fn, void *user)
 {
     vg_detect *s = &c->det;
     const vg_params *p = &c->par;
@@ -350,10 +349,7 @@ engine__block(vg_engine *e, vg_channel *c, const int64_t *t_us, const double *x,
             continue;
         }
         vg_verdict v;
-        if (plain)
-            window__append_plain(w, t, xi);
-        else
-            window__append(w, t, xi);
+        window__append_plain(w, t, xi);
         detect__sample(s, p, w, scratch, t, xi, &v);
         c->accepted++;
         ok++;
@@ -365,16 +361,36 @@ engine__block(vg_engine *e, vg_channel *c, const int64_t *t_us, const double *x,
     return ok;
 }
 
-/* Contract in vg_engine.h.  vg_engine_push()'s body, with the channel's
- * parts (state, parameters, window, scratch) taken once and the window's
- * expiry and deque tests decided once per block. */
+/* vg_engine_push_block for a window with a time span or min/max deques
+ * (not the default): one vg_engine_push call a sample, so that the block
+ * function carries one copy of the per-sample path, not two (~12 kB of
+ * text each). */
+static __attribute__((noinline)) uint32_t engine__block_calls(vg_engine *e, vg_channel *c,
+                                                              const int64_t *t_us, const double *x,
+                                                              uint32_t n, vg_engine_event_fn *fn,
+                                                              void *user)
+{
+    uint32_t ok = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        vg_verdict v;
+        int rc = vg_engine_push(e, c, t_us[i], x[i], &v);
+        ok += rc == VG_OK;
+        if (fn && (rc != VG_OK || v.alert_edge || v.trip_edge))
+            fn(user, c, i, rc, rc == VG_OK ? &v : NULL);
+    }
+    return ok;
+}
+
+/* Contract in vg_engine.h.  On a plain window, vg_engine_push()'s body with
+ * the channel's parts (state, parameters, window, scratch) taken once and
+ * the window's expiry and deque tests decided once per block. */
 VG_ENGINE_CLONES uint32_t vg_engine_push_block(vg_engine *e, vg_channel *c, const int64_t *t_us,
                                                const double *x, uint32_t n, vg_engine_event_fn *fn,
                                                void *user)
 {
-    if (window__plain(&c->win))
-        return engine__block(e, c, t_us, x, n, fn, user, 1);
-    return engine__block(e, c, t_us, x, n, fn, user, 0);
+    if (!window__plain(&c->win))
+        return engine__block_calls(e, c, t_us, x, n, fn, user);
+    return engine__block(e, c, t_us, x, n, fn, user);
 }
 
 void vg_engine_tick(vg_engine *e, vg_channel *c, int64_t now_us, vg_verdict *v)
