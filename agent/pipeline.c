@@ -51,6 +51,8 @@ struct vgd_pipeline {
                                            * a device without one does not pay), owned */
     uint64_t mv_version;                  /* model it runs from, 0 = none */
     int64_t mv_now;                       /* now_us of the batch it scores */
+    vg_alert *stale;                      /* alerts the previous run left raised, owned */
+    size_t nstale, stale_cap;             /* entries used / allocated */
 };
 
 /* Monotonic microseconds (action deadlines). */
@@ -95,9 +97,12 @@ static void pipe__publish(vgd_pipeline *p, const char *suffix, const void *buf, 
 }
 
 /* An alert edge on channel c: encode, spool, publish. */
+static void pipe__stale_clear(vgd_pipeline *p, const char *channel, int64_t now_us);
+
 static void pipe__alert(vgd_pipeline *p, const vg_channel *c, const vg_verdict *v, int64_t t_us,
                         double x, int64_t now_us)
 {
+    pipe__stale_clear(p, c->name, now_us); /* the previous run's alert first */
     vg_alert a = {0};
     snprintf(a.device, sizeof a.device, "%s", p->d.device);
     snprintf(a.channel, sizeof a.channel, "%s", c->name);
@@ -434,11 +439,100 @@ int vgd_pipeline_reset(vgd_pipeline *p, const uint8_t *buf, size_t len, int64_t 
     return VG_OK;
 }
 
+/* ---- alerts left raised by the previous run ------------------------------
+ * A restarted vigild starts its detectors afresh, so an alert the previous
+ * run raised and never cleared would stay raised upstream for good (and a
+ * fresh raise would follow a raise).  At start the spool's alert records
+ * are read (pipe__stale_load: the last edge per channel); those left
+ * raised are cleared, score 0, with the current model version: when the
+ * channel's next alert edge comes, just before it, else on the first
+ * connect.  If the cause is still there the fresh detector raises it
+ * again.  O(a c) at start for a alert records and c channels left raised. */
+
+/* Index of channel's entry in p->stale, or -1. */
+static long pipe__stale_find(const vgd_pipeline *p, const char *channel)
+{
+    for (size_t i = 0; i < p->nstale; i++)
+        if (strcmp(p->stale[i].channel, channel) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* vg_spool_scan callback: keeps the last edge of each channel while it is
+ * "raised" (a "cleared" removes the channel's entry). */
+static void pipe__stale_row(void *user, uint64_t seq, const void *buf, size_t len)
+{
+    vgd_pipeline *p = user;
+    vg_alert a;
+    (void)seq;
+    if (vg_alert_decode(buf, len, &a) != VG_OK)
+        return;
+    long i = pipe__stale_find(p, a.channel);
+    if (!a.raised) {
+        if (i >= 0)
+            p->stale[i] = p->stale[--p->nstale];
+        return;
+    }
+    if (i < 0 && p->nstale == p->stale_cap) {
+        size_t cap = p->stale_cap ? 2 * p->stale_cap : 8;
+        vg_alert *n = realloc(p->stale, cap * sizeof(*n));
+        if (!n)
+            return;
+        p->stale = n;
+        p->stale_cap = cap;
+    }
+    p->stale[i >= 0 ? (size_t)i : p->nstale++] = a;
+}
+
+/* Reads the alerts the previous run left raised (best effort: a failure
+ * is logged and leaves none). */
+static void pipe__stale_load(vgd_pipeline *p)
+{
+    vgd_writer_lock_spool(p->d.writer);
+    int rc = vg_spool_scan(p->d.spool, VG_ARCH_ALERT, pipe__stale_row, p);
+    vgd_writer_unlock_spool(p->d.writer);
+    if (rc != VG_OK)
+        vgd_log(VGD_WARN, "alerts of the previous run not read: %s", vg_strerror(rc));
+    if (p->nstale)
+        vgd_log(VGD_INFO, "%zu alert(s) raised before the restart will be cleared", p->nstale);
+}
+
+/* Clears entry i of p->stale: spooled and published, then removed. */
+static void pipe__stale_emit(vgd_pipeline *p, size_t i, int64_t now_us)
+{
+    vg_alert a = p->stale[i];
+    p->stale[i] = p->stale[--p->nstale];
+    a.raised = 0;
+    a.score = 0;
+    a.t_us = now_us;
+    a.model_version = vg_engine_model_version(p->eng);
+    p->d.metrics->alerts_cleared++;
+    vgd_log(VGD_INFO, "alert cleared on %s: raised before the restart", a.channel);
+    size_t len;
+    if (vg_alert_encode(&a, p->out, sizeof p->out, &len) != VG_OK)
+        return;
+    pipe__spool(p, VG_ARCH_ALERT, p->next_seq[VG_ARCH_ALERT]++, p->out, len, now_us);
+    pipe__publish(p, "alerts", p->out, len, 0);
+}
+
+/* Clears the previous run's alert of `channel`, if one is left. */
+static void pipe__stale_clear(vgd_pipeline *p, const char *channel, int64_t now_us)
+{
+    long i = p->nstale ? pipe__stale_find(p, channel) : -1;
+    if (i >= 0)
+        pipe__stale_emit(p, (size_t)i, now_us);
+}
+
 void vgd_pipeline_on_connect(vgd_pipeline *p)
 {
     size_t len;
     if (p->latched && vg_shutdown_encode(&p->latch, p->out, sizeof p->out, &len) == VG_OK)
         pipe__publish(p, "cmd/shutdown", p->out, len, 1);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    while (p->nstale)
+        pipe__stale_emit(p, p->nstale - 1, now_us);
 }
 
 /* The latch file (its len bytes in p->out) holds a trip the spool does
@@ -470,6 +564,7 @@ static int pipe__restore(vgd_pipeline *p)
     }
     if (p->next_seq[VG_ARCH_TRIP] == 0)
         p->next_seq[VG_ARCH_TRIP] = 1; /* trip ids start at 1 */
+    pipe__stale_load(p);
     size_t len;
     if (vgd_file_read(p->latch_path, p->out, sizeof p->out, &len) == VG_OK &&
         vg_shutdown_decode(p->out, len, &p->latch) == VG_OK) {
@@ -512,6 +607,7 @@ void vgd_pipeline_destroy(vgd_pipeline *p)
     if (!p)
         return;
     free(p->mv);
+    free(p->stale);
     vg_engine_destroy(p->eng);
     free(p);
 }

@@ -187,6 +187,16 @@ int vg_spool_get_stats(vg_spool *s, vg_spool_stats *st);
  * index).  The daemon restores its sequence counters from it at start. */
 int vg_spool_last_seq(vg_spool *s, int kind, int64_t *seq);
 
+/* Called by vg_spool_scan for each record: its seq and payload (valid
+ * during the call only). */
+typedef void (*vg_spool_scan_fn)(void *user, uint64_t seq, const void *payload, size_t len);
+
+/* Calls fn for every stored record of `kind` (committed or pending), in
+ * seq order.  O(n log n) for n records of the kind (the UNIQUE(kind, seq)
+ * index); the daemon reads its alerts once at start.  VG_OK, VG_EINVAL
+ * for a bad kind, or an SQLite failure (message in vg_spool_errmsg). */
+int vg_spool_scan(vg_spool *s, int kind, vg_spool_scan_fn fn, void *user);
+
 /* The holes among the stored sample seqs at or above `from`: ranges
  * [lo[i], hi[i]] of seqs missing between two stored ones, highest first,
  * at most max of them, *n filled.  O(k) for the k sample records at or

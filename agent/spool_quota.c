@@ -1,12 +1,13 @@
 /*
- * spool_quota.c - quota eviction and statistics of the spool (see spool.h
- * for the contract and the eviction order, spool.c for the design).
+ * spool_quota.c - quota eviction, statistics and the reads the daemon
+ * makes at start (see spool.h for the contract and the eviction order,
+ * spool.c for the design).
  *
  * Costs: enforce_quota O(1) when under quota, else O(e log n) for e
  * evicted records plus an incremental vacuum and a TRUNCATE checkpoint;
  * get_stats O(1) (trigger-kept tallies, one index probe per kind);
- * last_seq O(log n); sample_holes O(k) for the k sample records at or above
- * `from`.
+ * last_seq O(log n); scan O(n log n) for the n records of a kind;
+ * sample_holes O(k) for the k sample records at or above `from`.
  */
 #include <limits.h>
 #include <stdarg.h>
@@ -230,4 +231,23 @@ int vg_spool_last_seq(vg_spool *s, int kind, int64_t *seq)
     char sql[96];
     snprintf(sql, sizeof sql, "SELECT coalesce(max(seq), -1) FROM record WHERE kind = %d", kind);
     return spool__query_int(s, sql, seq);
+}
+
+/* Contract in spool.h. */
+int vg_spool_scan(vg_spool *s, int kind, vg_spool_scan_fn fn, void *user)
+{
+    if (kind < 0 || kind >= VG_SPOOL_NKIND)
+        return VG_EINVAL;
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(
+        s->db, "SELECT seq, payload FROM record WHERE kind = ?1 ORDER BY seq", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return spool__sqlfail(s, rc, "scan");
+    sqlite3_bind_int(st, 1, kind);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(user, (uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
+           (size_t)sqlite3_column_bytes(st, 1));
+    int out = rc == SQLITE_DONE ? VG_OK : spool__sqlfail(s, rc, "scan");
+    sqlite3_finalize(st);
+    return out;
 }

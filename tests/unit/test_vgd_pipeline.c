@@ -45,13 +45,18 @@ struct rec {
     int mv_cleared;  /* ... and cleared */
     int mv_bad;      /* "mvar" alerts with another detector or device */
     vg_alert mv;     /* the last "mvar" alert */
+    char edges[128]; /* every alert edge in order: "chan+ " raised, "chan- " cleared */
 };
 
 /* Decodes an alert payload; counts the ones of channel "mvar". */
 static void rec_alert(struct rec *r, const void *buf, size_t len)
 {
     vg_alert a;
-    if (vg_alert_decode(buf, len, &a) != VG_OK || strcmp(a.channel, "mvar") != 0)
+    if (vg_alert_decode(buf, len, &a) != VG_OK)
+        return;
+    size_t used = strlen(r->edges);
+    snprintf(r->edges + used, sizeof r->edges - used, "%s%c ", a.channel, a.raised ? '+' : '-');
+    if (strcmp(a.channel, "mvar") != 0)
         return;
     r->mv = a;
     r->mv_raised += a.raised;
@@ -333,6 +338,38 @@ static void test_reset_before_sync(void)
     CU_ASSERT_EQUAL(vgd_pipeline_take_sync(f->p), 1);
     CU_ASSERT_EQUAL(vgd_pipeline_sync(f->p), VG_OK);
     CU_ASSERT_EQUAL(trip_records(f), 1);
+    fx_free(f);
+}
+
+/* An alert the previous run left raised is cleared after a restart: just
+ * before the channel's next edge, or on the first connect; once. */
+static void test_stale_alerts_cleared(void)
+{
+    struct fixture *f = fx_new();
+    fx_close(f);
+    CU_ASSERT_EQUAL(vg_conf_set(&f->conf, "channel.load", "hi", "5"), VG_OK);
+    CU_ASSERT_EQUAL(vg_conf_set(&f->conf, "channel.flow", "hi", "5"), VG_OK);
+    fx_open(f);
+    double high[1] = {7}, ok[1] = {1};
+    CU_ASSERT_EQUAL(feed(f, 1, "load", high, 1), VG_OK);
+    CU_ASSERT_EQUAL(feed(f, 2, "flow", high, 1), VG_OK);
+    CU_ASSERT_STRING_EQUAL(f->rec.edges, "load+ flow+ ");
+    fx_close(f); /* both raised at the "restart" */
+    memset(&f->rec, 0, sizeof f->rec);
+    fx_open(f);
+    CU_ASSERT_EQUAL(feed(f, 3, "load", ok, 1), VG_OK); /* a fresh detector: no edge */
+    CU_ASSERT_EQUAL(feed(f, 4, "load", high, 1), VG_OK);
+    CU_ASSERT_STRING_EQUAL(f->rec.edges, "load- load+ "); /* the old one first */
+    vgd_pipeline_on_connect(f->p);
+    CU_ASSERT_STRING_EQUAL(f->rec.edges, "load- load+ flow- ");
+    vgd_pipeline_on_connect(f->p); /* once */
+    CU_ASSERT_STRING_EQUAL(f->rec.edges, "load- load+ flow- ");
+    CU_ASSERT_EQUAL(f->met.alerts_cleared, 2);
+    fx_close(f); /* only load is left raised now */
+    memset(&f->rec, 0, sizeof f->rec);
+    fx_open(f);
+    vgd_pipeline_on_connect(f->p);
+    CU_ASSERT_STRING_EQUAL(f->rec.edges, "load- ");
     fx_free(f);
 }
 
@@ -688,6 +725,7 @@ int init_vgd_pipeline_tests(void)
         !CU_add_test(s, "two trips before one sync", test_two_trips_one_sync) ||
         !CU_add_test(s, "reset before the sync", test_reset_before_sync) ||
         !CU_add_test(s, "trip recorded from the latch", test_trip_recorded_from_latch) ||
+        !CU_add_test(s, "stale alerts cleared after a restart", test_stale_alerts_cleared) ||
         !CU_add_test(s, "mvar alert raised and cleared", test_mvar_alert_clears) ||
         !CU_add_test(s, "mvar restarted by a model change", test_mvar_model_change) ||
         (mv_oom_runs() && !CU_add_test(s, "mvar out of memory", test_mvar_out_of_memory)))
