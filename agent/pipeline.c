@@ -51,8 +51,16 @@ struct vgd_pipeline {
                                            * a device without one does not pay), owned */
     uint64_t mv_version;                  /* model it runs from, 0 = none */
     int64_t mv_now;                       /* now_us of the batch it scores */
-    vg_alert *stale;                      /* alerts the previous run left raised, owned */
-    size_t nstale, stale_cap;             /* entries used / allocated */
+    struct pipe_open *open;               /* alerts raised now, one per channel, owned */
+    size_t nopen, open_cap;               /* entries used / allocated */
+};
+
+/* An alert raised and not cleared yet.  `stale`: raised by a detector
+ * that is gone (the previous run, or the engine a SIGHUP replaced), so no
+ * detector will clear it: the pipeline does (pipe__open_emit). */
+struct pipe_open {
+    vg_alert a; /* the raising edge */
+    int stale;  /* its detector is gone */
 };
 
 /* Monotonic microseconds (action deadlines). */
@@ -97,12 +105,11 @@ static void pipe__publish(vgd_pipeline *p, const char *suffix, const void *buf, 
 }
 
 /* An alert edge on channel c: encode, spool, publish. */
-static void pipe__stale_clear(vgd_pipeline *p, const char *channel, int64_t now_us);
+static void pipe__open_track(vgd_pipeline *p, const vg_alert *a, int64_t now_us);
 
 static void pipe__alert(vgd_pipeline *p, const vg_channel *c, const vg_verdict *v, int64_t t_us,
                         double x, int64_t now_us)
 {
-    pipe__stale_clear(p, c->name, now_us); /* the previous run's alert first */
     vg_alert a = {0};
     snprintf(a.device, sizeof a.device, "%s", p->d.device);
     snprintf(a.channel, sizeof a.channel, "%s", c->name);
@@ -119,6 +126,7 @@ static void pipe__alert(vgd_pipeline *p, const vg_channel *c, const vg_verdict *
         p->d.metrics->alerts_cleared++;
     vgd_log(VGD_INFO, "alert %s on %s: %s score %.3f value %g", a.raised ? "raised" : "cleared",
             c->name, vg_detector_name(a.detector), a.score, a.value);
+    pipe__open_track(p, &a, now_us); /* a stale alert of the channel is cleared first */
     size_t len;
     if (vg_alert_encode(&a, p->out, sizeof p->out, &len) != VG_OK)
         return;
@@ -439,75 +447,84 @@ int vgd_pipeline_reset(vgd_pipeline *p, const uint8_t *buf, size_t len, int64_t 
     return VG_OK;
 }
 
-/* ---- alerts left raised by the previous run ------------------------------
- * A restarted vigild starts its detectors afresh, so an alert the previous
- * run raised and never cleared would stay raised upstream for good (and a
- * fresh raise would follow a raise).  At start the spool's alert records
- * are read (pipe__stale_load: the last edge per channel); those left
- * raised are cleared, score 0, with the current model version: when the
- * channel's next alert edge comes, just before it, else on the first
- * connect.  If the cause is still there the fresh detector raises it
- * again.  O(a c) at start for a alert records and c channels left raised. */
+/* ---- alerts raised now ----------------------------------------------------
+ * Alerts are edges: a detector that is replaced would leave its raised
+ * alert raised upstream for good (and a fresh raise would follow a raise).
+ * That happens at a restart (detectors start afresh) and at a SIGHUP that
+ * changes the detection settings (a new engine; the multivariate detector
+ * keeps running).  So the pipeline keeps the alerts raised now, one per
+ * channel (p->open): at start from the spool's alert records (the last
+ * edge of each channel), then from every edge.  An alert whose detector is
+ * gone is cleared by the pipeline, score 0, with the current model
+ * version: after a restart just before the channel's next edge or on the
+ * first connect, after a SIGHUP at once.  If the cause is still there the
+ * new detector raises it again.  Costs O(c) per edge for c channels
+ * raised, O(a c) at start for a alert records. */
 
-/* Index of channel's entry in p->stale, or -1. */
-static long pipe__stale_find(const vgd_pipeline *p, const char *channel)
+/* Index of channel's entry in p->open, or -1. */
+static long pipe__open_find(const vgd_pipeline *p, const char *channel)
 {
-    for (size_t i = 0; i < p->nstale; i++)
-        if (strcmp(p->stale[i].channel, channel) == 0)
+    for (size_t i = 0; i < p->nopen; i++)
+        if (strcmp(p->open[i].a.channel, channel) == 0)
             return (long)i;
     return -1;
 }
 
-/* vg_spool_scan callback: keeps the last edge of each channel while it is
- * "raised" (a "cleared" removes the channel's entry). */
-static void pipe__stale_row(void *user, uint64_t seq, const void *buf, size_t len)
+/* Records a raising edge (replacing the channel's entry) or forgets the
+ * channel's entry on a clearing edge.  Best effort: out of memory, the
+ * alert is not tracked. */
+static void pipe__open_set(vgd_pipeline *p, const vg_alert *a, int stale)
 {
-    vgd_pipeline *p = user;
-    vg_alert a;
-    (void)seq;
-    if (vg_alert_decode(buf, len, &a) != VG_OK)
-        return;
-    long i = pipe__stale_find(p, a.channel);
-    if (!a.raised) {
+    long i = pipe__open_find(p, a->channel);
+    if (!a->raised) {
         if (i >= 0)
-            p->stale[i] = p->stale[--p->nstale];
+            p->open[i] = p->open[--p->nopen];
         return;
     }
-    if (i < 0 && p->nstale == p->stale_cap) {
-        size_t cap = p->stale_cap ? 2 * p->stale_cap : 8;
-        vg_alert *n = realloc(p->stale, cap * sizeof(*n));
+    if (i < 0 && p->nopen == p->open_cap) {
+        size_t cap = p->open_cap ? 2 * p->open_cap : 8;
+        struct pipe_open *n = realloc(p->open, cap * sizeof(*n));
         if (!n)
             return;
-        p->stale = n;
-        p->stale_cap = cap;
+        p->open = n;
+        p->open_cap = cap;
     }
-    p->stale[i >= 0 ? (size_t)i : p->nstale++] = a;
+    p->open[i >= 0 ? (size_t)i : p->nopen++] = (struct pipe_open){*a, stale};
+}
+
+/* vg_spool_scan callback: the previous run's edges, oldest first. */
+static void pipe__open_row(void *user, uint64_t seq, const void *buf, size_t len)
+{
+    vg_alert a;
+    (void)seq;
+    if (vg_alert_decode(buf, len, &a) == VG_OK)
+        pipe__open_set(user, &a, 1);
 }
 
 /* Reads the alerts the previous run left raised (best effort: a failure
  * is logged and leaves none). */
-static void pipe__stale_load(vgd_pipeline *p)
+static void pipe__open_load(vgd_pipeline *p)
 {
     vgd_writer_lock_spool(p->d.writer);
-    int rc = vg_spool_scan(p->d.spool, VG_ARCH_ALERT, pipe__stale_row, p);
+    int rc = vg_spool_scan(p->d.spool, VG_ARCH_ALERT, pipe__open_row, p);
     vgd_writer_unlock_spool(p->d.writer);
     if (rc != VG_OK)
         vgd_log(VGD_WARN, "alerts of the previous run not read: %s", vg_strerror(rc));
-    if (p->nstale)
-        vgd_log(VGD_INFO, "%zu alert(s) raised before the restart will be cleared", p->nstale);
+    if (p->nopen)
+        vgd_log(VGD_INFO, "%zu alert(s) raised before the restart will be cleared", p->nopen);
 }
 
-/* Clears entry i of p->stale: spooled and published, then removed. */
-static void pipe__stale_emit(vgd_pipeline *p, size_t i, int64_t now_us)
+/* Clears stale entry i of p->open: spooled and published, then removed. */
+static void pipe__open_emit(vgd_pipeline *p, size_t i, int64_t now_us)
 {
-    vg_alert a = p->stale[i];
-    p->stale[i] = p->stale[--p->nstale];
+    vg_alert a = p->open[i].a;
+    p->open[i] = p->open[--p->nopen];
     a.raised = 0;
     a.score = 0;
     a.t_us = now_us;
     a.model_version = vg_engine_model_version(p->eng);
     p->d.metrics->alerts_cleared++;
-    vgd_log(VGD_INFO, "alert cleared on %s: raised before the restart", a.channel);
+    vgd_log(VGD_INFO, "alert cleared on %s: its detector was restarted", a.channel);
     size_t len;
     if (vg_alert_encode(&a, p->out, sizeof p->out, &len) != VG_OK)
         return;
@@ -515,12 +532,30 @@ static void pipe__stale_emit(vgd_pipeline *p, size_t i, int64_t now_us)
     pipe__publish(p, "alerts", p->out, len, 0);
 }
 
-/* Clears the previous run's alert of `channel`, if one is left. */
-static void pipe__stale_clear(vgd_pipeline *p, const char *channel, int64_t now_us)
+/* Clears every stale entry. */
+static void pipe__open_emit_stale(vgd_pipeline *p, int64_t now_us)
 {
-    long i = p->nstale ? pipe__stale_find(p, channel) : -1;
-    if (i >= 0)
-        pipe__stale_emit(p, (size_t)i, now_us);
+    for (size_t i = p->nopen; i-- > 0;)
+        if (p->open[i].stale)
+            pipe__open_emit(p, i, now_us);
+}
+
+/* Before edge *a is published: a stale alert of its channel is cleared
+ * first; then the edge is tracked. */
+static void pipe__open_track(vgd_pipeline *p, const vg_alert *a, int64_t now_us)
+{
+    long i = p->nopen ? pipe__open_find(p, a->channel) : -1;
+    if (i >= 0 && p->open[i].stale)
+        pipe__open_emit(p, (size_t)i, now_us);
+    pipe__open_set(p, a, 0);
+}
+
+/* Wall-clock microseconds (edges the pipeline makes itself). */
+static int64_t pipe__wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 void vgd_pipeline_on_connect(vgd_pipeline *p)
@@ -528,11 +563,7 @@ void vgd_pipeline_on_connect(vgd_pipeline *p)
     size_t len;
     if (p->latched && vg_shutdown_encode(&p->latch, p->out, sizeof p->out, &len) == VG_OK)
         pipe__publish(p, "cmd/shutdown", p->out, len, 1);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-    while (p->nstale)
-        pipe__stale_emit(p, p->nstale - 1, now_us);
+    pipe__open_emit_stale(p, pipe__wall_us());
 }
 
 /* The latch file (its len bytes in p->out) holds a trip the spool does
@@ -564,7 +595,7 @@ static int pipe__restore(vgd_pipeline *p)
     }
     if (p->next_seq[VG_ARCH_TRIP] == 0)
         p->next_seq[VG_ARCH_TRIP] = 1; /* trip ids start at 1 */
-    pipe__stale_load(p);
+    pipe__open_load(p);
     size_t len;
     if (vgd_file_read(p->latch_path, p->out, sizeof p->out, &len) == VG_OK &&
         vg_shutdown_decode(p->out, len, &p->latch) == VG_OK) {
@@ -607,7 +638,7 @@ void vgd_pipeline_destroy(vgd_pipeline *p)
     if (!p)
         return;
     free(p->mv);
-    free(p->stale);
+    free(p->open);
     vg_engine_destroy(p->eng);
     free(p);
 }
@@ -624,6 +655,9 @@ int vgd_pipeline_reconfigure(vgd_pipeline *p, const vg_engine_config *cfg)
                 vg_strerror(rc));
     vg_engine_destroy(p->eng);
     p->eng = e;
+    for (size_t i = 0; i < p->nopen; i++) /* the univariate detectors are new */
+        p->open[i].stale |= strcmp(p->open[i].a.channel, "mvar") != 0;
+    pipe__open_emit_stale(p, pipe__wall_us());
     return VG_OK;
 }
 

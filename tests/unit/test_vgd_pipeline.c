@@ -373,6 +373,25 @@ static void test_stale_alerts_cleared(void)
     fx_free(f);
 }
 
+/* A SIGHUP with new detection settings replaces the engine: the alerts its
+ * detectors held are cleared at once, and raised again by the new ones. */
+static void test_reconfigure_clears_alerts(void)
+{
+    struct fixture *f = fx_new();
+    fx_close(f);
+    CU_ASSERT_EQUAL(vg_conf_set(&f->conf, "channel.load", "hi", "5"), VG_OK);
+    fx_open(f);
+    double high[1] = {7};
+    CU_ASSERT_EQUAL(feed(f, 1, "load", high, 1), VG_OK);
+    CU_ASSERT_EQUAL(vgd_pipeline_reconfigure(f->p, &f->conf.engine), VG_OK);
+    CU_ASSERT_STRING_EQUAL(f->rec.edges, "load+ load- ");
+    CU_ASSERT_EQUAL(feed(f, 2, "load", high, 1), VG_OK);
+    CU_ASSERT_STRING_EQUAL(f->rec.edges, "load+ load- load+ ");
+    vgd_pipeline_on_connect(f->p); /* nothing stale left */
+    CU_ASSERT_STRING_EQUAL(f->rec.edges, "load+ load- load+ ");
+    fx_free(f);
+}
+
 /* A SIGKILL between the shutdown's publish and the trip record's commit
  * leaves the latch file without the record: the next start records it
  * from the latch file. */
@@ -726,6 +745,7 @@ int init_vgd_pipeline_tests(void)
         !CU_add_test(s, "reset before the sync", test_reset_before_sync) ||
         !CU_add_test(s, "trip recorded from the latch", test_trip_recorded_from_latch) ||
         !CU_add_test(s, "stale alerts cleared after a restart", test_stale_alerts_cleared) ||
+        !CU_add_test(s, "reconfigure clears the alerts", test_reconfigure_clears_alerts) ||
         !CU_add_test(s, "mvar alert raised and cleared", test_mvar_alert_clears) ||
         !CU_add_test(s, "mvar restarted by a model change", test_mvar_model_change) ||
         (mv_oom_runs() && !CU_add_test(s, "mvar out of memory", test_mvar_out_of_memory)))
