@@ -32,6 +32,7 @@
 #define PIPE_OUT_MAX  8192      /* encode buffer for alerts/shutdowns/acks */
 #define PIPE_BURST_US 10000000  /* one log line per reason per 10 s */
 #define PIPE_LATCH    "latched" /* latch file in the data dir */
+#define PIPE_MVAR     "mvar"    /* channel name of the multivariate alerts */
 
 struct vgd_pipeline {
     vgd_pipeline_deps d;                  /* borrowed dependencies */
@@ -63,11 +64,12 @@ struct pipe_open {
     int stale;  /* its detector is gone */
 };
 
-/* Monotonic microseconds (action deadlines). */
-static int64_t pipe__mono_us(void)
+/* Microseconds of clock `id` (CLOCK_MONOTONIC: action deadlines;
+ * CLOCK_REALTIME: edges the pipeline makes itself). */
+static int64_t pipe__clock_us(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
@@ -104,9 +106,21 @@ static void pipe__publish(vgd_pipeline *p, const char *suffix, const void *buf, 
         vgd_log(VGD_WARN, "publish on %s failed: %s (kept in the spool)", suffix, vg_strerror(rc));
 }
 
-/* An alert edge on channel c: encode, spool, publish. */
-static void pipe__open_track(vgd_pipeline *p, const vg_alert *a, int64_t now_us);
+/* Encodes, spools and publishes alert *a. */
+static void pipe__alert_out(vgd_pipeline *p, const vg_alert *a, int64_t now_us)
+{
+    size_t len;
+    if (vg_alert_encode(a, p->out, sizeof p->out, &len) != VG_OK)
+        return;
+    pipe__spool(p, VG_ARCH_ALERT, p->next_seq[VG_ARCH_ALERT]++, p->out, len, now_us);
+    pipe__publish(p, "alerts", p->out, len, 0);
+}
 
+static void pipe__open_track(vgd_pipeline *p, const vg_alert *a, int64_t now_us);
+static void pipe__open_drop(vgd_pipeline *p, int mvar, int64_t now_us);
+
+/* An alert edge on channel c: a stale alert of the channel cleared first
+ * (pipe__open_track), then encoded, spooled and published. */
 static void pipe__alert(vgd_pipeline *p, const vg_channel *c, const vg_verdict *v, int64_t t_us,
                         double x, int64_t now_us)
 {
@@ -120,18 +134,14 @@ static void pipe__alert(vgd_pipeline *p, const vg_channel *c, const vg_verdict *
     a.score = v->score;
     a.model_version = vg_engine_model_version(p->eng);
     a.seq = p->cur_seq;
+    pipe__open_track(p, &a, now_us);
     if (a.raised)
         p->d.metrics->alerts_raised++;
     else
         p->d.metrics->alerts_cleared++;
     vgd_log(VGD_INFO, "alert %s on %s: %s score %.3f value %g", a.raised ? "raised" : "cleared",
             c->name, vg_detector_name(a.detector), a.score, a.value);
-    pipe__open_track(p, &a, now_us); /* a stale alert of the channel is cleared first */
-    size_t len;
-    if (vg_alert_encode(&a, p->out, sizeof p->out, &len) != VG_OK)
-        return;
-    pipe__spool(p, VG_ARCH_ALERT, p->next_seq[VG_ARCH_ALERT]++, p->out, len, now_us);
-    pipe__publish(p, "alerts", p->out, len, 0);
+    pipe__alert_out(p, &a, now_us);
 }
 
 /* Fills the shutdown for a trip of channel c decided at t_us. */
@@ -226,7 +236,7 @@ static void pipe__trip(vgd_pipeline *p, const vg_channel *c, const vg_verdict *v
     p->latched = 1;
     p->unsynced = 1;
     p->d.metrics->trips++;
-    int arc = vgd_action_run(p->d.action, sd, pipe__mono_us());
+    int arc = vgd_action_run(p->d.action, sd, pipe__clock_us(CLOCK_MONOTONIC));
     p->d.metrics->actions_run++;
     if (arc != VG_OK)
         p->d.metrics->actions_failed++;
@@ -241,6 +251,11 @@ static void pipe__trip(vgd_pipeline *p, const vg_channel *c, const vg_verdict *v
     vgd_log(VGD_ERR, "TRIP %" PRIu64 " on %s: %s (local action: %s%s%s)", sd->trip_id, c->name,
             sd->reason, arc == VG_OK ? "started" : vg_strerror(arc),
             erc == VG_OK ? "" : "; not published: ", erc == VG_OK ? "" : vg_strerror(erc));
+}
+
+int vgd_pipeline_sync_due(const vgd_pipeline *p)
+{
+    return p->unsynced;
 }
 
 int vgd_pipeline_take_sync(vgd_pipeline *p)
@@ -322,22 +337,12 @@ static uint64_t pipe__block(vgd_pipeline *p, const vg_samples *s, const vg_block
  * alert of channel "mvar", detector "mvar". */
 static void pipe__mvar_row(void *user, int64_t t_us, const vg_mvar_out *o)
 {
-    static const vg_channel mv_chan = {.name = "mvar", .det = {.alert_det = VG_DET_MVAR}};
+    static const vg_channel mv_chan = {.name = PIPE_MVAR, .det = {.alert_det = VG_DET_MVAR}};
     vgd_pipeline *p = user;
     vg_verdict v = {.score = o->score, .det = VG_DET_MVAR, .alert = o->alert};
     v.alert_edge = o->alert_edge;
     if (o->alert_edge)
         pipe__alert(p, &mv_chan, &v, t_us, NAN, p->mv_now);
-}
-
-/* The running detector is about to be restarted or stopped: an alert it
- * holds is cleared upstream (score 0) first, or a subscriber tracking the
- * raised alerts would hold it forever.  p->mv_now must be set. */
-static void pipe__mvar_drop(vgd_pipeline *p)
-{
-    static const vg_mvar_out clear = {.alert_edge = 2};
-    if (p->mv_version && p->mv->alert)
-        pipe__mvar_row(p, p->mv_now, &clear);
 }
 
 /* Scores batch s with the running model's multivariate part, if it has
@@ -354,7 +359,8 @@ static void pipe__mvar(vgd_pipeline *p, const vg_samples *s, int64_t now_us)
     }
     p->mv_now = now_us;
     if (ver != p->mv_version) {
-        pipe__mvar_drop(p);
+        if (p->mv_version) /* a running detector: the alert it held, cleared first */
+            pipe__open_drop(p, 1, now_us);
         p->mv_version = ver && vg_mvar_init(p->mv, &m->mvar, 0.5, 0.45) == VG_OK ? ver : 0;
     }
     if (p->mv_version)
@@ -493,10 +499,9 @@ static void pipe__open_set(vgd_pipeline *p, const vg_alert *a, int stale)
 }
 
 /* vg_spool_scan callback: the previous run's edges, oldest first. */
-static void pipe__open_row(void *user, uint64_t seq, const void *buf, size_t len)
+static void pipe__open_row(void *user, const void *buf, size_t len)
 {
     vg_alert a;
-    (void)seq;
     if (vg_alert_decode(buf, len, &a) == VG_OK)
         pipe__open_set(user, &a, 1);
 }
@@ -525,11 +530,16 @@ static void pipe__open_emit(vgd_pipeline *p, size_t i, int64_t now_us)
     a.model_version = vg_engine_model_version(p->eng);
     p->d.metrics->alerts_cleared++;
     vgd_log(VGD_INFO, "alert cleared on %s: its detector was restarted", a.channel);
-    size_t len;
-    if (vg_alert_encode(&a, p->out, sizeof p->out, &len) != VG_OK)
-        return;
-    pipe__spool(p, VG_ARCH_ALERT, p->next_seq[VG_ARCH_ALERT]++, p->out, len, now_us);
-    pipe__publish(p, "alerts", p->out, len, 0);
+    pipe__alert_out(p, &a, now_us);
+}
+
+/* The detectors of one kind are replaced (mvar: the multivariate one;
+ * else the univariate ones): the alerts they held are cleared now. */
+static void pipe__open_drop(vgd_pipeline *p, int mvar, int64_t now_us)
+{
+    for (size_t i = p->nopen; i-- > 0;)
+        if ((strcmp(p->open[i].a.channel, PIPE_MVAR) == 0) == mvar)
+            pipe__open_emit(p, i, now_us);
 }
 
 /* Clears every stale entry. */
@@ -550,20 +560,12 @@ static void pipe__open_track(vgd_pipeline *p, const vg_alert *a, int64_t now_us)
     pipe__open_set(p, a, 0);
 }
 
-/* Wall-clock microseconds (edges the pipeline makes itself). */
-static int64_t pipe__wall_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 void vgd_pipeline_on_connect(vgd_pipeline *p)
 {
     size_t len;
     if (p->latched && vg_shutdown_encode(&p->latch, p->out, sizeof p->out, &len) == VG_OK)
         pipe__publish(p, "cmd/shutdown", p->out, len, 1);
-    pipe__open_emit_stale(p, pipe__wall_us());
+    pipe__open_emit_stale(p, pipe__clock_us(CLOCK_REALTIME));
 }
 
 /* The latch file (its len bytes in p->out) holds a trip the spool does
@@ -655,9 +657,7 @@ int vgd_pipeline_reconfigure(vgd_pipeline *p, const vg_engine_config *cfg)
                 vg_strerror(rc));
     vg_engine_destroy(p->eng);
     p->eng = e;
-    for (size_t i = 0; i < p->nopen; i++) /* the univariate detectors are new */
-        p->open[i].stale |= strcmp(p->open[i].a.channel, "mvar") != 0;
-    pipe__open_emit_stale(p, pipe__wall_us());
+    pipe__open_drop(p, 0, pipe__clock_us(CLOCK_REALTIME)); /* the univariate detectors are new */
     return VG_OK;
 }
 

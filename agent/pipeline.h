@@ -106,8 +106,10 @@ int vgd_pipeline_model(vgd_pipeline *p, const uint8_t *buf, size_t len, int64_t 
  * for a reset naming another trip, decode errors for a bad payload. */
 int vgd_pipeline_reset(vgd_pipeline *p, const uint8_t *buf, size_t len, int64_t now_us);
 
-/* 1 when a trip since the last call awaits vgd_pipeline_sync (the flag is
- * cleared).  Call under the lock that serialises the pipeline. */
+/* 1 when a trip since the last vgd_pipeline_take_sync awaits
+ * vgd_pipeline_sync; take_sync also clears the flag.  Call under the lock
+ * that serialises the pipeline. */
+int vgd_pipeline_sync_due(const vgd_pipeline *p);
 int vgd_pipeline_take_sync(vgd_pipeline *p);
 
 /* Makes the trips so far durable: waits for the spool writer's commit of

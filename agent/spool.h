@@ -187,9 +187,9 @@ int vg_spool_get_stats(vg_spool *s, vg_spool_stats *st);
  * index).  The daemon restores its sequence counters from it at start. */
 int vg_spool_last_seq(vg_spool *s, int kind, int64_t *seq);
 
-/* Called by vg_spool_scan for each record: its seq and payload (valid
- * during the call only). */
-typedef void (*vg_spool_scan_fn)(void *user, uint64_t seq, const void *payload, size_t len);
+/* Called by vg_spool_scan for each record with its payload (valid during
+ * the call only). */
+typedef void (*vg_spool_scan_fn)(void *user, const void *payload, size_t len);
 
 /* Calls fn for every stored record of `kind` (committed or pending), in
  * seq order.  O(n log n) for n records of the kind (the UNIQUE(kind, seq)

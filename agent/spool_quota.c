@@ -239,14 +239,13 @@ int vg_spool_scan(vg_spool *s, int kind, vg_spool_scan_fn fn, void *user)
     if (kind < 0 || kind >= VG_SPOOL_NKIND)
         return VG_EINVAL;
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(
-        s->db, "SELECT seq, payload FROM record WHERE kind = ?1 ORDER BY seq", -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(s->db, "SELECT payload FROM record WHERE kind = ?1 ORDER BY seq",
+                                -1, &st, NULL);
     if (rc != SQLITE_OK)
         return spool__sqlfail(s, rc, "scan");
     sqlite3_bind_int(st, 1, kind);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        fn(user, (uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
-           (size_t)sqlite3_column_bytes(st, 1));
+        fn(user, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
     int out = rc == SQLITE_DONE ? VG_OK : spool__sqlfail(s, rc, "scan");
     sqlite3_finalize(st);
     return out;

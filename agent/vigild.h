@@ -104,7 +104,6 @@ struct daemon {
     vgd_uplink *up;
     vgd_link *link;
     int just_connected;       /* connected callback seen, main loop to greet */
-    int sync_due;             /* a trip awaits vgd_pipeline_sync (main loop) */
     _Atomic int64_t ack_mark; /* committed mark to publish, -1 none (writer -> main) */
     int64_t ack_published;    /* last mark published (main thread) */
     uint64_t writer_errors;   /* writer's failed groups already counted */

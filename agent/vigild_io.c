@@ -38,9 +38,7 @@ void main__on_message(void *user, int which, const void *buf, size_t len)
     }
     /* A batch wakes it once committed (writer); a trip at once, to make it
      * durable (vgd_pipeline_sync) while Paho sends the shutdown. */
-    if (vgd_pipeline_take_sync(d->pipe))
-        d->sync_due = 1;
-    if (which != VGD_IN_SAMPLES || d->sync_due)
+    if (which != VGD_IN_SAMPLES || vgd_pipeline_sync_due(d->pipe))
         main__wake(d);
     pthread_mutex_unlock(&d->lock);
 }

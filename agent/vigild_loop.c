@@ -64,10 +64,10 @@ static int64_t main__deadline(const struct daemon *d, int64_t mono)
  * MAIN_WAKE_US after mono while it has work in hand (`busy`: it sent or
  * pumped something, a committed mark is not yet published, or the link is
  * down and retrying), else its `deadline` or the quota's or the spool
- * statistics' (main thread only), whichever comes first.  Everything else wakes it: a
- * message, a commit, a PUBACK of an archive chunk, a trip (main__wake).
- * An idle daemon thus wakes every tick_ms (100 ms by default) instead of
- * every 10 ms. */
+ * statistics' (main thread only), whichever comes first.  Everything
+ * else wakes it: a message, a commit, a PUBACK of an archive chunk, a trip
+ * (main__wake).  An idle daemon thus wakes every tick_ms (100 ms by
+ * default) instead of every 10 ms. */
 static int64_t main__next_wake(const struct daemon *d, int busy, int64_t deadline, int64_t mono)
 {
     if (busy || !vgd_link_connected(d->link) || atomic_load(&d->ack_mark) != d->ack_published)
@@ -273,8 +273,6 @@ static void main__step(struct daemon *d)
     if (mono >= d->next_tick) {
         d->next_tick = mono + (int64_t)d->conf->tick_ms * 1000;
         vgd_pipeline_tick(d->pipe, now);
-        if (vgd_pipeline_take_sync(d->pipe)) /* a stale-data trip */
-            d->sync_due = 1;
         main__actions(d, mono);
     }
     if (vgd_pipeline_latched(d->pipe) != d->status_latched)
@@ -299,8 +297,7 @@ void main__loop(struct daemon *d)
         pthread_mutex_lock(&d->lock);
         main__step(d);
         int64_t deadline = main__deadline(d, main__clock(CLOCK_MONOTONIC));
-        int sync = d->sync_due; /* a trip to make durable, after its shutdown */
-        d->sync_due = 0;
+        int sync = vgd_pipeline_take_sync(d->pipe); /* made durable after its shutdown */
         /* swap the queue out, send it, pump and (re)connect unlocked */
         struct outmsg *q = d->out;
         size_t n = d->nout, qcap = d->out_cap;

@@ -153,7 +153,7 @@ static void main__close(struct daemon *d)
         vgd_link_destroy(d->link, 2000);
         d->link = NULL;
     }
-    if (d->pipe && (d->sync_due || vgd_pipeline_take_sync(d->pipe)))
+    if (d->pipe && vgd_pipeline_take_sync(d->pipe))
         vgd_pipeline_sync(d->pipe); /* a trip of the last pass (no Paho thread left) */
     if (vgd_writer_destroy(d->writer) != VG_OK)
         vgd_log(VGD_ERR, "spool: the last group commit failed");
