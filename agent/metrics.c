@@ -195,6 +195,8 @@ static const struct family metric__families[] = {
     {"vigild_uplink_records_total", C, "records forwarded", family__u64, AT(uplink_records)},
     {"vigild_uplink_bytes_total", C, "archive bytes acknowledged", family__u64, AT(uplink_bytes)},
     {"vigild_connects_total", C, "broker connections", family__u64, AT(connects)},
+    {"vigild_mqtt_client_renewals_total", C, "wedged MQTT clients replaced", family__u64,
+     AT(client_renewals)},
     {"vigild_connected", G, "1 while connected", family__int, AT(connected)},
     {"vigild_latched", G, "1 while a trip is latched", family__int, AT(latched)},
     {"vigild_model_version", G, "model version running", family__u64, AT(model_version)},

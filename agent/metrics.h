@@ -43,6 +43,7 @@ typedef struct vgd_metrics {
     uint64_t uplink_records;                  /* records in them */
     uint64_t uplink_bytes;                    /* chunk bytes PUBACKed */
     uint64_t connects;                        /* successful broker connections */
+    uint64_t client_renewals;                 /* wedged MQTT clients replaced */
     uint64_t hist[VGD_HIST_BUCKETS + 1];      /* per-batch processing latency */
     double hist_sum_s;                        /* sum of observed latencies, s */
     /* gauges, refreshed by the daemon before rendering */

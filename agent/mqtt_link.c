@@ -5,6 +5,7 @@
  * one MQTTAsync_sendMessage (Paho copies the payload and writes it from its
  * own thread); an incoming message is one callback.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,11 @@
 
 #define LINK_TOPIC_MAX 512 /* root + device + suffix */
 #define LINK_NSUB      3
+/* A session is taken for wedged after LINK_WEDGE_LOSSES connections in a
+ * row that were lost within LINK_WEDGE_US of their CONNACK (see
+ * link__on_lost). */
+#define LINK_WEDGE_US     2000000
+#define LINK_WEDGE_LOSSES 2
 
 struct vgd_link {
     const vgd_paho *api;                 /* Paho, loaded for the URI's scheme */
@@ -42,12 +48,36 @@ struct vgd_link {
     atomic_int connecting;               /* a first connect is under way */
     int64_t next_try_us;                 /* next first-connect attempt */
     uint32_t backoff_s;                  /* current first-connect backoff */
+    atomic_llong connected_us;           /* monotonic time of the last CONNACK */
+    uint32_t quick_losses;               /* losses in a row soon after CONNACK */
+    atomic_int renew_due;                /* the session looks wedged: renew it */
+    atomic_int retiring;                 /* an old client is being destroyed */
+    atomic_ullong renewals;              /* clients replaced (vgd_link_renewals) */
 };
 
+static int64_t link__mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Lost (Paho reconnects by itself).  Paho 1.3.12 can wedge a persistent
+ * session: a QoS 1 publish whose write failed as the connection died is
+ * kept with a broken topic and resent first after every reconnect, so
+ * the broker drops the connection at once ("malformed packet"), forever.
+ * A connection lost within LINK_WEDGE_US of its CONNACK, LINK_WEDGE_LOSSES
+ * times in a row, asks vgd_link_poll for a fresh client (link__renew). */
 static void link__on_lost(void *ctx, char *cause)
 {
     vgd_link *l = ctx;
+    if (atomic_load(&l->retiring))
+        return;
     atomic_store(&l->connected, 0);
+    int quick = link__mono_us() - atomic_load(&l->connected_us) < LINK_WEDGE_US;
+    l->quick_losses = quick ? l->quick_losses + 1 : 0;
+    if (l->quick_losses >= LINK_WEDGE_LOSSES)
+        atomic_store(&l->renew_due, 1);
     vgd_log(VGD_WARN, "connection to %s lost%s%s; reconnecting", l->c->broker, cause ? ": " : "",
             cause ? cause : "");
     l->hd.lost(l->hd.user);
@@ -77,6 +107,9 @@ static void link__on_sub_failed(void *ctx, MQTTAsync_failureData *r)
 static void link__on_connected(void *ctx, char *cause)
 {
     vgd_link *l = ctx;
+    if (atomic_load(&l->retiring))
+        return; /* the old client of link__renew: being destroyed */
+    atomic_store(&l->connected_us, link__mono_us());
     char *topics[LINK_NSUB];
     int qos[LINK_NSUB];
     for (int i = 0; i < LINK_NSUB; i++) {
@@ -164,8 +197,79 @@ static int link__connect(vgd_link *l)
     return rc;
 }
 
-void vgd_link_poll(vgd_link *l, int64_t now_us)
+/* Creates a Paho client for l with its callbacks (not connected):
+ * MQTTASYNC_SUCCESS and *h, or Paho's error. */
+static int link__client(vgd_link *l, MQTTAsync *h)
 {
+    MQTTAsync_createOptions cr = MQTTAsync_createOptions_initializer;
+    cr.sendWhileDisconnected = 1;
+    cr.allowDisconnectedSendAtAnyTime = 1;
+    cr.maxBufferedMessages = (int)l->c->max_buffered;
+    cr.MQTTVersion = MQTTVERSION_3_1_1;
+    int rc =
+        l->api->createWithOptions(h, l->uri, l->client_id, MQTTCLIENT_PERSISTENCE_NONE, NULL, &cr);
+    if (rc != MQTTASYNC_SUCCESS)
+        return rc;
+    if (l->api->setCallbacks(*h, l, link__on_lost, link__on_message, NULL) != MQTTASYNC_SUCCESS ||
+        l->api->setConnected(*h, l, link__on_connected) != MQTTASYNC_SUCCESS) {
+        l->api->destroy(h);
+        return MQTTASYNC_FAILURE;
+    }
+    return MQTTASYNC_SUCCESS;
+}
+
+/* Replaces a wedged client by a fresh one (main thread, `users` not
+ * held).  The new client is made first and swapped in under `users`,
+ * which every other thread that publishes holds meanwhile, so no publish
+ * is lost from then on; the old one is destroyed after (its pending
+ * archive chunks fail and the spool sends them again; the rest of its
+ * unsent messages are lost, and what matters among them is published
+ * again on connect: status, the latched shutdown, the committed mark).
+ * The broker keeps our session: it is the same client id, cleansession
+ * 0.  Then the new client connects as a first connect does. */
+static void link__renew(vgd_link *l, pthread_mutex_t *users)
+{
+    MQTTAsync fresh = NULL, old;
+    int rc = link__client(l, &fresh);
+    if (rc != MQTTASYNC_SUCCESS) {
+        vgd_log(VGD_ERR, "cannot create a fresh MQTT client (Paho %d); keeping the old one", rc);
+        return;
+    }
+    vgd_log(VGD_WARN,
+            "the broker dropped the last %u connections right after accepting them: "
+            "replacing the MQTT client (its unsent messages are dropped; the spool resends "
+            "the archive)",
+            l->quick_losses);
+    atomic_store(&l->retiring, 1);
+    pthread_mutex_lock(users);
+    old = l->h;
+    l->h = fresh;
+    pthread_mutex_unlock(users);
+    if (l->api->isConnected(old)) {
+        MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
+        l->api->disconnect(old, &d);
+    }
+    l->api->destroy(&old);
+    atomic_store(&l->connected, 0);
+    atomic_store(&l->ever_connected, 0);
+    atomic_store(&l->connecting, 0);
+    atomic_store(&l->renew_due, 0);
+    atomic_store(&l->retiring, 0);
+    atomic_fetch_add(&l->renewals, 1);
+    l->quick_losses = 0;
+    l->next_try_us = 0;
+    l->backoff_s = l->c->retry_min_s;
+}
+
+uint64_t vgd_link_renewals(const vgd_link *l)
+{
+    return atomic_load(&((vgd_link *)l)->renewals);
+}
+
+void vgd_link_poll(vgd_link *l, int64_t now_us, pthread_mutex_t *users)
+{
+    if (atomic_load(&l->renew_due))
+        link__renew(l, users);
     if (atomic_load(&l->ever_connected) || atomic_load(&l->connecting) || now_us < l->next_try_us)
         return;
     if (l->next_try_us != 0) {
@@ -221,18 +325,7 @@ int vgd_link_create(const vgd_conf *c, const vgd_link_handlers *h, const void *w
         vgd_link_destroy(l, 0);
         return VG_EMISSING;
     }
-    MQTTAsync_createOptions cr = MQTTAsync_createOptions_initializer;
-    cr.sendWhileDisconnected = 1;
-    cr.allowDisconnectedSendAtAnyTime = 1;
-    cr.maxBufferedMessages = (int)c->max_buffered;
-    cr.MQTTVersion = MQTTVERSION_3_1_1;
-    int rc = l->api->createWithOptions(&l->h, l->uri, l->client_id, MQTTCLIENT_PERSISTENCE_NONE,
-                                       NULL, &cr);
-    if (rc == MQTTASYNC_SUCCESS &&
-        (l->api->setCallbacks(l->h, l, link__on_lost, link__on_message, NULL) !=
-             MQTTASYNC_SUCCESS ||
-         l->api->setConnected(l->h, l, link__on_connected) != MQTTASYNC_SUCCESS))
-        rc = MQTTASYNC_FAILURE;
+    int rc = link__client(l, &l->h);
     if (rc != MQTTASYNC_SUCCESS) {
         snprintf(err, errlen, "cannot create an MQTT client for %s (Paho %d)", c->broker, rc);
         vgd_link_destroy(l, 0);

@@ -16,6 +16,9 @@
  *   - publishing while disconnected: up to max_buffered messages are kept
  *     by Paho and sent after the reconnect (a trip decided with the broker
  *     down reaches it once it is back);
+ *   - a wedged session (the broker drops LINK_WEDGE_LOSSES connections in
+ *     a row right after accepting them: what Paho 1.3.12 does after a
+ *     publish was cut by a dying connection) gets a fresh Paho client;
  *   - subscriptions (QoS 1) to ROOT/DEV/samples, ROOT/DEV/model and
  *     ROOT/DEV/cmd/reset, renewed on every connect (a broker that lost its
  *     state, e.g. restarted without persistence, gets them again).
@@ -30,6 +33,7 @@
 #ifndef VGD_MQTT_LINK_H
 #define VGD_MQTT_LINK_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,9 +60,13 @@ typedef struct vgd_link vgd_link;
 int vgd_link_create(const vgd_conf *c, const vgd_link_handlers *h, const void *will,
                     size_t will_len, vgd_link **out, char *err, size_t errlen);
 
-/* Starts or retries the first connection when due (monotonic now_us);
- * call from the main loop. */
-void vgd_link_poll(vgd_link *l, int64_t now_us);
+/* Starts or retries the first connection when due (monotonic now_us),
+ * and replaces a wedged client (see below); call from the main loop, not
+ * holding `users`: the lock that every other thread holds while it calls
+ * vgd_link_publish (taken for the instant of the swap). */
+void vgd_link_poll(vgd_link *l, int64_t now_us, pthread_mutex_t *users);
+/* Clients replaced so far because the session was wedged. */
+uint64_t vgd_link_renewals(const vgd_link *l);
 
 /* 1 while connected. */
 int vgd_link_connected(const vgd_link *l);

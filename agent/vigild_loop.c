@@ -124,6 +124,7 @@ void main__gauges(struct daemon *d, int64_t now)
     }
     d->met.model_version = vgd_pipeline_model_version(d->pipe);
     d->met.connected = d->link && vgd_link_connected(d->link);
+    d->met.client_renewals = d->link ? vgd_link_renewals(d->link) : 0;
     d->met.latched = vgd_pipeline_latched(d->pipe);
 }
 
@@ -312,7 +313,7 @@ void main__loop(struct daemon *d)
         int pumped = main__pump(d);
         main__spool_work(d);
         int64_t mono = main__clock(CLOCK_MONOTONIC);
-        vgd_link_poll(d->link, mono);
+        vgd_link_poll(d->link, mono, &d->lock);
         out = q;
         cap = qcap;
         main__sleep(d, main__next_wake(d, n > 0 || pumped > 0, deadline, mono));

@@ -45,6 +45,7 @@ static void fill_busy(vgd_metrics *m)
     m->uplink_records = 20;
     m->uplink_bytes = 123456789012ull;
     m->connects = 21;
+    m->client_renewals = 2;
     for (int i = 0; i <= VGD_HIST_BUCKETS; i++)
         m->hist[i] = (uint64_t)(100 + 3 * i);
     m->hist_sum_s = 0.123456789;
@@ -165,6 +166,9 @@ static const char busy_text[] =
     "# HELP vigild_connects_total broker connections\n"
     "# TYPE vigild_connects_total counter\n"
     "vigild_connects_total{device=\"pump-7\"} 21\n"
+    "# HELP vigild_mqtt_client_renewals_total wedged MQTT clients replaced\n"
+    "# TYPE vigild_mqtt_client_renewals_total counter\n"
+    "vigild_mqtt_client_renewals_total{device=\"pump-7\"} 2\n"
     "# HELP vigild_connected 1 while connected\n"
     "# TYPE vigild_connected gauge\n"
     "vigild_connected{device=\"pump-7\"} 1\n"
@@ -270,6 +274,9 @@ static const char idle_text[] =
     "# HELP vigild_connects_total broker connections\n"
     "# TYPE vigild_connects_total counter\n"
     "vigild_connects_total{device=\"pump-7\"} 0\n"
+    "# HELP vigild_mqtt_client_renewals_total wedged MQTT clients replaced\n"
+    "# TYPE vigild_mqtt_client_renewals_total counter\n"
+    "vigild_mqtt_client_renewals_total{device=\"pump-7\"} 0\n"
     "# HELP vigild_connected 1 while connected\n"
     "# TYPE vigild_connected gauge\n"
     "vigild_connected{device=\"pump-7\"} 0\n"
