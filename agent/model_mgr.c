@@ -1,6 +1,7 @@
 /*
  * model_mgr.c - bundle verification, atomic apply, persistence and restore
- * (see model_mgr.h).
+ * (see model_mgr.h).  Verification goes through vgd_sodium_load's table
+ * (sodium_dl.h): libsodium is mapped by the first bundle, not at start.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -8,7 +9,9 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "log.h"
 #include "model_mgr.h"
+#include "sodium_dl.h"
 #include "vg_error.h"
 #include "vg_hex.h"
 
@@ -42,7 +45,7 @@ int vgd_model_init(vgd_model_mgr *mm, const char *device, const char *data_dir,
         return rc == VG_ESYNTAX ? rc : VG_EIO;
     }
     mm->has_pk = 1;
-    return vg_crypto_init();
+    return VG_OK; /* libsodium is loaded by the first bundle */
 }
 
 void vgd_model_free(vgd_model_mgr *mm)
@@ -55,9 +58,17 @@ void vgd_model_free(vgd_model_mgr *mm)
 /* Steps 1-3 of model_mgr.h on buf; VG_OK when e now runs the bundle. */
 static int model__verify_apply(vgd_model_mgr *mm, vg_engine *e, const uint8_t *buf, size_t len)
 {
+    const vg_crypto *c;
+    char err[320];
     if (!mm->has_pk)
         return VG_ESIG;
-    int rc = vg_bundle_open(buf, len, mm->pk, mm->device, vg_engine_model_version(e), &mm->scratch);
+    int rc = vgd_sodium_load(&c, err, sizeof err);
+    if (rc != VG_OK) {
+        vgd_log(VGD_ERR, "model bundle not verified: %s", err);
+        return rc;
+    }
+    rc = vg_bundle_open_with(c, buf, len, mm->pk, mm->device, vg_engine_model_version(e),
+                             &mm->scratch);
     if (rc != VG_OK)
         return rc;
     rc = vg_engine_check_model(e, &mm->scratch, NULL);

@@ -3,7 +3,9 @@
  * restore, and the ack that reports the verdict.
  *
  * A bundle offered to vgd_model_offer goes through, in order:
- *   1. vg_bundle_open: COSE_Sign1 well-formed, Ed25519 signature under the
+ *   1. vg_bundle_open_with, libsodium's functions loaded at run time by the
+ *      first bundle (sodium_dl.h; VG_ECRYPTO, logged, when it cannot be
+ *      loaded): COSE_Sign1 well-formed, Ed25519 signature under the
  *      trust key from the config (no key configured: every bundle is
  *      refused with "sig"), model for this device, version strictly newer
  *      than the running one;
@@ -26,7 +28,9 @@
  *
  * Costs: verification is one Ed25519 verify (~50 us) plus O(bundle bytes)
  * decoding; apply is O(channels); persisting is one small file write and
- * two fsyncs.  Memory: the vg_model scratch (~8 KiB) lives in the manager.
+ * two fsyncs; the first verification also loads libsodium (~1 ms, ~120 kB
+ * resident from then on).  Memory: the vg_model scratch (~8 KiB) lives in
+ * the manager.
  * Not thread-safe: used under the daemon's lock.
  */
 #ifndef VGD_MODEL_MGR_H

@@ -1,6 +1,8 @@
 /*
  * vg_bundle.c - signed model bundles: COSE_Sign1 (RFC 9052) with Ed25519
- * through libsodium, as declared in vg_bundle.h.
+ * through a vg_crypto table (libsodium's functions, linked or loaded by
+ * the caller), as declared in vg_bundle.h.  This file links no crypto
+ * library; vg_bundle_sodium.c binds the table to a linked libsodium.
  *
  * Wire form (docs/schema.cddl has the CDDL):
  *
@@ -13,7 +15,8 @@
  *
  *   Sig_structure = ["Signature1", protected, h'', payload]   (RFC 9052 4.4)
  *
- * kid is the first 8 bytes of BLAKE2b-256 (libsodium crypto_generichash,
+ * kid is the first 8 bytes of BLAKE2b-256 (the table's hash, i.e. libsodium's
+ * crypto_generichash,
  * unkeyed, 32-byte output) of the 32-byte Ed25519 public key.  It is a hint,
  * not part of what is signed, so vg_bundle_open() checks that, when present,
  * it names the key it was given (else VG_ESIG): a bundle is never accepted
@@ -37,8 +40,6 @@
  * microseconds for a typical model of a few KiB) plus O(bytes) codecs.
  */
 #include <string.h>
-
-#include <sodium.h>
 
 #include "vg_bundle.h"
 #include "vg_cbor.h"
@@ -69,27 +70,19 @@ typedef struct bundle__parts {
     size_t sig_len;
 } bundle__parts;
 
-/* Contract in vg_bundle.h: sodium_init() returns 0, or 1 when already done. */
-int vg_crypto_init(void)
+/* Initialises the table's library (init() returns 0, or 1 when already
+ * done, < 0 on failure). */
+static int bundle__init(const vg_crypto *c)
 {
-    return sodium_init() < 0 ? VG_ECRYPTO : VG_OK;
-}
-
-/* Contract in vg_bundle.h: pk/sk are the caller's, filled by libsodium. */
-int vg_keygen(uint8_t pk[VG_PK_BYTES], uint8_t sk[VG_SK_BYTES])
-{
-    if (!pk || !sk)
-        return VG_EINVAL;
-    if (vg_crypto_init() != VG_OK)
-        return VG_ECRYPTO;
-    return crypto_sign_keypair(pk, sk) == 0 ? VG_OK : VG_ECRYPTO;
+    return c->init() < 0 ? VG_ECRYPTO : VG_OK;
 }
 
 /* kid[8] of public key pk (see the file comment). */
-static void bundle__kid(const uint8_t pk[VG_PK_BYTES], uint8_t kid[BUNDLE__KID_BYTES])
+static void bundle__kid(const vg_crypto *c, const uint8_t pk[VG_PK_BYTES],
+                        uint8_t kid[BUNDLE__KID_BYTES])
 {
     uint8_t h[32];
-    crypto_generichash(h, sizeof h, pk, VG_PK_BYTES, NULL, 0);
+    c->hash(h, sizeof h, pk, VG_PK_BYTES, NULL, 0);
     memcpy(kid, h, BUNDLE__KID_BYTES);
 }
 
@@ -152,23 +145,23 @@ static int bundle__put_payload(const vg_model *m, uint8_t *buf, size_t cap, size
     return VG_OK;
 }
 
-/* Contract in vg_bundle.h: *m and sk are only read; buf[0..cap) is
+/* Contract in vg_bundle.h: *c, *m and sk are only read; buf[0..cap) is
  * scratch until VG_OK, then holds the bundle (see the file comment). */
-int vg_bundle_sign(const vg_model *m, const uint8_t sk[VG_SK_BYTES], uint8_t *buf, size_t cap,
-                   size_t *len)
+int vg_bundle_sign_with(const vg_crypto *c, const vg_model *m, const uint8_t sk[VG_SK_BYTES],
+                        uint8_t *buf, size_t cap, size_t *len)
 {
     uint8_t pk[VG_PK_BYTES], kid[BUNDLE__KID_BYTES], sig[VG_SIG_BYTES];
     size_t end = 0, total = 0;
-    if (!m || !sk || !buf || !len)
+    if (!c || !m || !sk || !buf || !len)
         return VG_EINVAL;
-    if (vg_crypto_init() != VG_OK)
+    if (bundle__init(c) != VG_OK)
         return VG_ECRYPTO;
-    crypto_sign_ed25519_sk_to_pk(pk, sk);
-    bundle__kid(pk, kid);
+    c->sk_to_pk(pk, sk);
+    bundle__kid(c, pk, kid);
     int rc = bundle__put_payload(m, buf, cap, &end);
     if (rc == VG_OK)
         rc = bundle__put_prefix(buf, false, kid);
-    if (rc == VG_OK && crypto_sign_detached(sig, NULL, buf, end, sk) != 0)
+    if (rc == VG_OK && c->sign(sig, NULL, buf, end, sk) != 0)
         rc = VG_ECRYPTO;
     if (rc == VG_OK)
         rc = bundle__put_prefix(buf, true, kid);
@@ -258,7 +251,8 @@ static int bundle__check_protected(const uint8_t *p, size_t len)
 }
 
 /* Checks alg, signature length and kid against pk. */
-static int bundle__check_header(const bundle__parts *pt, const uint8_t pk[VG_PK_BYTES])
+static int bundle__check_header(const vg_crypto *c, const bundle__parts *pt,
+                                const uint8_t pk[VG_PK_BYTES])
 {
     int rc = bundle__check_protected(pt->prot, pt->prot_len);
     if (rc != VG_OK)
@@ -267,7 +261,7 @@ static int bundle__check_header(const bundle__parts *pt, const uint8_t pk[VG_PK_
         return VG_ESIG;
     if (pt->kid) {
         uint8_t kid[BUNDLE__KID_BYTES];
-        bundle__kid(pk, kid);
+        bundle__kid(c, pk, kid);
         if (pt->kid_len != BUNDLE__KID_BYTES || memcmp(kid, pt->kid, sizeof kid) != 0)
             return VG_ESIG;
     }
@@ -275,7 +269,8 @@ static int bundle__check_header(const bundle__parts *pt, const uint8_t pk[VG_PK_
 }
 
 /* Rebuilds the Sig_structure in a stack buffer and verifies pt->sig. */
-static int bundle__verify(const bundle__parts *pt, const uint8_t pk[VG_PK_BYTES])
+static int bundle__verify(const vg_crypto *c, const bundle__parts *pt,
+                          const uint8_t pk[VG_PK_BYTES])
 {
     uint8_t tbs[VG_BUNDLE_MAX_BYTES];
     vg_cbor_writer w;
@@ -286,27 +281,28 @@ static int bundle__verify(const bundle__parts *pt, const uint8_t pk[VG_PK_BYTES]
     int rc = vg_cbor_writer_finish(&w, &n);
     if (rc != VG_OK)
         return VG_ETOOBIG;
-    return crypto_sign_verify_detached(pt->sig, tbs, n, pk) == 0 ? VG_OK : VG_ESIG;
+    return c->verify(pt->sig, tbs, n, pk) == 0 ? VG_OK : VG_ESIG;
 }
 
-/* Contract in vg_bundle.h.  In addition, on VG_EDEVICE and VG_EVERSION
- * *out holds the verified model, so the caller can ack its version; after
- * any other error *out is unspecified. */
-int vg_bundle_open(const uint8_t *buf, size_t len, const uint8_t pk[VG_PK_BYTES],
-                   const char *device, uint64_t current_version, vg_model *out)
+/* Contract in vg_bundle.h (*c is only read).  In addition, on VG_EDEVICE
+ * and VG_EVERSION *out holds the verified model, so the caller can ack its
+ * version; after any other error *out is unspecified. */
+int vg_bundle_open_with(const vg_crypto *c, const uint8_t *buf, size_t len,
+                        const uint8_t pk[VG_PK_BYTES], const char *device, uint64_t current_version,
+                        vg_model *out)
 {
     bundle__parts pt;
-    if (!buf || !pk || !out)
+    if (!c || !buf || !pk || !out)
         return VG_EINVAL;
     if (len > VG_BUNDLE_MAX_BYTES)
         return VG_ETOOBIG;
-    if (vg_crypto_init() != VG_OK)
+    if (bundle__init(c) != VG_OK)
         return VG_ECRYPTO;
     int rc = bundle__parse(buf, len, &pt);
     if (rc == VG_OK)
-        rc = bundle__check_header(&pt, pk);
+        rc = bundle__check_header(c, &pt, pk);
     if (rc == VG_OK)
-        rc = bundle__verify(&pt, pk);
+        rc = bundle__verify(c, &pt, pk);
     if (rc == VG_OK)
         rc = vg_model_decode(pt.payload, pt.payload_len, out);
     if (rc == VG_OK && device && strcmp(out->device, device) != 0)
