@@ -47,8 +47,9 @@
  * the (kind, seq) unique index otherwise); the "+id" in the eviction of sent
  * alerts / trips / model records keeps SQLite off a full rowid scan.
  *
- * Memory: the handle, ~20 prepared statements, and the next_batch payload
- * buffer (grows to the largest batch handed out).
+ * Memory: the handle, up to ~20 prepared statements (the transaction ones
+ * at open, the others on first use, see spool_int.h), and the next_batch
+ * payload buffer (grows to the largest batch handed out).
  */
 #include <limits.h>
 #include <stdarg.h>
@@ -133,11 +134,32 @@ int spool__exec(vg_spool *s, const char *sql, const char *what)
     return rc == SQLITE_OK ? VG_OK : spool__sqlfail(s, rc, what);
 }
 
+/* Contract in spool_int.h. */
+int spool__stmt(vg_spool *s, enum spool_stmt i, sqlite3_stmt **st)
+{
+    if (!s->st[i]) {
+        int rc =
+            sqlite3_prepare_v3(s->db, spool_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
+        if (rc != SQLITE_OK) {
+            sqlite3_finalize(s->st[i]);
+            s->st[i] = NULL;
+            *st = NULL;
+            return spool__sqlfail(s, rc, spool_sql[i]);
+        }
+    }
+    *st = s->st[i];
+    return VG_OK;
+}
+
 /* Steps a statement that returns no rows, then resets it. */
 int spool__run(vg_spool *s, enum spool_stmt i, const char *what)
 {
-    int rc = sqlite3_step(s->st[i]);
-    sqlite3_reset(s->st[i]);
+    sqlite3_stmt *st;
+    int rc = spool__stmt(s, i, &st);
+    if (rc != VG_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
     return rc == SQLITE_DONE ? VG_OK : spool__sqlfail(s, rc, what);
 }
 
@@ -160,10 +182,14 @@ int spool__query_int(vg_spool *s, const char *sql, int64_t *v)
 /* Runs a prepared one-column query (a PRAGMA) into *v. */
 int spool__stmt_int(vg_spool *s, enum spool_stmt i, int64_t *v)
 {
-    int rc = sqlite3_step(s->st[i]);
+    sqlite3_stmt *st;
+    int rc = spool__stmt(s, i, &st);
+    if (rc != VG_OK)
+        return rc;
+    rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-        *v = sqlite3_column_int64(s->st[i], 0);
-    sqlite3_reset(s->st[i]);
+        *v = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
     return rc == SQLITE_ROW ? VG_OK : spool__sqlfail(s, rc, spool_sql[i]);
 }
 
@@ -262,10 +288,12 @@ int vg_spool_append(vg_spool *s, int kind, uint64_t seq, uint64_t model_version,
                            (unsigned long long)seq);
     if (len > (size_t)sqlite3_limit(s->db, SQLITE_LIMIT_LENGTH, -1) || len > INT_MAX)
         return spool__fail(s, VG_ETOOBIG, "append: payload of %zu bytes", len);
+    sqlite3_stmt *st;
     int rc = spool__begin(s);
+    if (rc == VG_OK)
+        rc = spool__stmt(s, ST_INSERT, &st);
     if (rc != VG_OK)
         return rc;
-    sqlite3_stmt *st = s->st[ST_INSERT];
     sqlite3_bind_int(st, 1, kind);
     sqlite3_bind_int64(st, 2, (int64_t)seq);
     sqlite3_bind_int64(st, 3, (int64_t)model_version);

@@ -30,12 +30,17 @@
 #define SPOOL_ROW_OVERHEAD 48            /* per-row b-tree cost, eviction estimate */
 #define SPOOL_NO_HI        ((int64_t)-1) /* cursor: nothing handed out */
 
-/* Prepared statements, kept for the life of the handle. */
+/* Prepared statements, kept for the life of the handle.  The transaction
+ * statements (before ST_LAZY) are prepared at open, so a rollback never
+ * needs SQLite to compile anything; the others on their first use
+ * (spool__stmt): an idle vigild never compiles the eviction and most
+ * statistics statements, ~2-4 KiB of SQLite heap each. */
 enum spool_stmt {
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
     ST_INSERT,
+    ST_LAZY = ST_INSERT, /* first statement prepared on first use */
     ST_NEXT,
     ST_MARK,
     ST_TALLY,
@@ -85,6 +90,11 @@ int spool__sqlfail(vg_spool *s, int sqlrc, const char *what);
 
 /* Runs SQL text with no result rows wanted. */
 int spool__exec(vg_spool *s, const char *sql, const char *what);
+
+/* Points *st at s->st[i], preparing it first if this is its first use
+ * (SQLITE_PREPARE_PERSISTENT).  VG_OK, or the failure with SQLite's reason
+ * in s->err (*st NULL). */
+int spool__stmt(vg_spool *s, enum spool_stmt i, sqlite3_stmt **st);
 
 /* Steps a prepared statement that returns no rows, then resets it. */
 int spool__run(vg_spool *s, enum spool_stmt i, const char *what);

@@ -128,14 +128,15 @@ static int spool__create(vg_spool *s)
     return rc;
 }
 
-/* Prepares every statement and reads the file's fixed facts. */
+/* Prepares the transaction statements (the others wait for their first
+ * use, spool_int.h) and reads the file's fixed facts. */
 static int spool__prepare(vg_spool *s)
 {
-    for (int i = 0; i < ST_COUNT; i++) {
-        int rc =
-            sqlite3_prepare_v3(s->db, spool_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
-        if (rc != SQLITE_OK)
-            return spool__sqlfail(s, rc, spool_sql[i]);
+    sqlite3_stmt *st;
+    for (int i = 0; i < ST_LAZY; i++) {
+        int rc = spool__stmt(s, (enum spool_stmt)i, &st);
+        if (rc != VG_OK)
+            return rc;
     }
     int rc = spool__query_int(s, "PRAGMA page_size", &s->page_size);
     if (rc == VG_OK)

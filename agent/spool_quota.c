@@ -40,10 +40,14 @@ static const struct spool_evict_cat spool_evict_order[] = {
 static int spool__evict_step(vg_spool *s, const struct spool_evict_cat *c, uint64_t excess,
                              vg_spool_evicted *ev, uint64_t *gone)
 {
-    sqlite3_stmt *sel = s->st[c->sel];
+    sqlite3_stmt *sel, *del;
     uint64_t n = 0, bytes = 0, est = 0;
     int64_t key = 0;
-    int step = SQLITE_DONE;
+    int step = SQLITE_DONE, rc = spool__stmt(s, c->sel, &sel);
+    if (rc == VG_OK)
+        rc = spool__stmt(s, c->del, &del);
+    if (rc != VG_OK)
+        return rc;
     while (est < excess && (step = sqlite3_step(sel)) == SQLITE_ROW) {
         key = sqlite3_column_int64(sel, 0);
         uint64_t len = (uint64_t)sqlite3_column_int64(sel, 1);
@@ -57,8 +61,8 @@ static int spool__evict_step(vg_spool *s, const struct spool_evict_cat *c, uint6
     *gone = n;
     if (n == 0)
         return VG_OK;
-    sqlite3_bind_int64(s->st[c->del], 1, key);
-    int rc = spool__run(s, c->del, "evict");
+    sqlite3_bind_int64(del, 1, key);
+    rc = spool__run(s, c->del, "evict");
     if (rc != VG_OK)
         return rc;
     if (c->lost) {
@@ -86,12 +90,15 @@ static int spool__evict(vg_spool *s, vg_spool_evicted *ev, uint64_t *used)
                 return rc;
         }
     }
-    sqlite3_stmt *st = s->st[ST_EVICTED_ADD];
+    sqlite3_stmt *st;
+    int rc = spool__stmt(s, ST_EVICTED_ADD, &st);
+    if (rc != VG_OK)
+        return rc;
     sqlite3_bind_int64(st, 1, (int64_t)ev->sent_records);
     sqlite3_bind_int64(st, 2, (int64_t)ev->sent_bytes);
     sqlite3_bind_int64(st, 3, (int64_t)ev->lost_samples);
     sqlite3_bind_int64(st, 4, (int64_t)ev->lost_bytes);
-    int rc = spool__run(s, ST_EVICTED_ADD, "evict");
+    rc = spool__run(s, ST_EVICTED_ADD, "evict");
     return rc == VG_OK ? spool__exec(s, "PRAGMA incremental_vacuum", "incremental_vacuum") : rc;
 }
 
@@ -131,8 +138,10 @@ int vg_spool_enforce_quota(vg_spool *s, vg_spool_evicted *ev)
 /* Reads the per-(kind, sent) tallies into st. */
 static int spool__tally(vg_spool *s, vg_spool_stats *st)
 {
-    sqlite3_stmt *q = s->st[ST_TALLY];
-    int step;
+    sqlite3_stmt *q;
+    int step, rc = spool__stmt(s, ST_TALLY, &q);
+    if (rc != VG_OK)
+        return rc;
     while ((step = sqlite3_step(q)) == SQLITE_ROW) {
         int kind = sqlite3_column_int(q, 0), sent = sqlite3_column_int(q, 1);
         uint64_t n = (uint64_t)sqlite3_column_int64(q, 2);
@@ -155,8 +164,11 @@ static int spool__tally(vg_spool *s, vg_spool_stats *st)
 /* Oldest rx_us among the unsent records: the first unsent of each kind. */
 static int spool__oldest(vg_spool *s, int64_t *oldest)
 {
-    sqlite3_stmt *q = s->st[ST_OLDEST];
+    sqlite3_stmt *q;
     *oldest = INT64_MAX;
+    int rc = spool__stmt(s, ST_OLDEST, &q);
+    if (rc != VG_OK)
+        return rc;
     for (int k = 0; k < VG_SPOOL_NKIND; k++) {
         sqlite3_bind_int(q, 1, k);
         int step = sqlite3_step(q);
@@ -172,7 +184,10 @@ static int spool__oldest(vg_spool *s, int64_t *oldest)
 /* Reads the cumulative eviction counters. */
 static int spool__evicted_total(vg_spool *s, vg_spool_evicted *ev)
 {
-    sqlite3_stmt *q = s->st[ST_EVICTED];
+    sqlite3_stmt *q;
+    int rc = spool__stmt(s, ST_EVICTED, &q);
+    if (rc != VG_OK)
+        return rc;
     int step = sqlite3_step(q);
     if (step == SQLITE_ROW) {
         ev->sent_records = (uint64_t)sqlite3_column_int64(q, 0);

@@ -90,8 +90,10 @@ static int spool__take_kind(vg_spool *s, int kind, struct spool_batch *b)
 {
     if (!s->maybe[kind])
         return VG_OK;
-    sqlite3_stmt *st = s->st[ST_NEXT];
-    int rc = VG_OK, step, rows = 0;
+    sqlite3_stmt *st;
+    int step, rows = 0, rc = spool__stmt(s, ST_NEXT, &st);
+    if (rc != VG_OK)
+        return rc;
     sqlite3_bind_int(st, 1, kind);
     sqlite3_bind_int64(st, 2, s->hi[kind]);
     sqlite3_bind_int64(st, 3, (int64_t)(b->max_items - b->n));
@@ -139,8 +141,9 @@ static size_t spool__run_len(const vg_spool_item *items, size_t i, size_t n)
  * consecutive seqs (an archive chunk is usually one run). */
 static int spool__mark(vg_spool *s, const vg_spool_item *items, size_t n)
 {
-    sqlite3_stmt *st = s->st[ST_MARK];
-    for (size_t i = 0; i < n;) {
+    sqlite3_stmt *st;
+    int rc = spool__stmt(s, ST_MARK, &st);
+    for (size_t i = 0; i < n && rc == VG_OK;) {
         if (items[i].seq > INT64_MAX) {
             i++;
             continue;
@@ -149,13 +152,13 @@ static int spool__mark(vg_spool *s, const vg_spool_item *items, size_t n)
         sqlite3_bind_int(st, 1, items[i].kind);
         sqlite3_bind_int64(st, 2, (int64_t)items[i].seq);
         sqlite3_bind_int64(st, 3, (int64_t)items[i + run - 1].seq);
-        int rc = spool__run(s, ST_MARK, "mark_sent");
+        rc = spool__run(s, ST_MARK, "mark_sent");
         if (rc != VG_OK)
             return rc;
         s->inflight -= run < s->inflight ? run : s->inflight;
         i += run;
     }
-    return VG_OK;
+    return rc;
 }
 
 int vg_spool_mark_sent(vg_spool *s, const vg_spool_item *items, size_t n)
