@@ -3,7 +3,9 @@
 # (agent/sodium_dl.h): vigild's ELF does not list it, a vigild with a trust
 # key but no bundle yet has not mapped it, a good bundle is verified and
 # applied through the loaded library (and a forged one still refused), and
-# a restart with the persisted bundle maps it at start to restore it.
+# a restart with the persisted bundle maps it at start to restore it.  A
+# libsodium that cannot be loaded refuses the bundle with reason "crypto"
+# and says why in the log; the daemon keeps running.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/../tools/vigild_test_lib.sh"
 vg_watchdog 60
@@ -34,4 +36,15 @@ mv "$VG_TMP/d.err" "$VG_TMP/d1.err"
 vgd_start d dev-l --config "$VG_TMP/v.conf" --trust-key "$K/pk"
 vgd_wait_for 5 grep -q "restored model 2" "$VG_TMP/d.err" || vg_fail "model 2 not restored"
 mapped "$VGD_PID" || vg_fail "libsodium not mapped after restoring the bundle"
+# an unloadable libsodium.so.23 (not an ELF file) found first on the path
+mkdir -p "$VG_TMP/badlib"
+echo "not a library" >"$VG_TMP/badlib/libsodium.so.23"
+"$VGD_TOOL" sign "$K/sk" dev-x 3 "$K/goodx" temp:-10:90
+vgd_sub x "vigil/v1/dev-x/model/ack" -v
+LD_LIBRARY_PATH="$VG_TMP/badlib" vgd_start x dev-x --config "$VG_TMP/v.conf" --trust-key "$K/pk"
+vgd_pub vigil/v1/dev-x/model "$K/goodx"
+vgd_wait_decoded x "^ack 0 0 0 crypto$" 5 || vg_fail "unloadable libsodium: $(vgd_decode x)"
+grep -q "cannot load the crypto library libsodium.so.23" "$VG_TMP/x.err" ||
+    vg_fail "no reason logged: $(tail -3 "$VG_TMP/x.err")"
+kill -0 "$VGD_PID" || vg_fail "vigild died"
 vg_log "PASS"
