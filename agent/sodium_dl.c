@@ -96,6 +96,7 @@ static void sodium__load(void)
     sodium_rc = VG_OK;
 }
 
+/* Contract in sodium_dl.h: *out points into this file's static table. */
 int vgd_sodium_load(const vg_crypto **out, char *err, size_t errlen)
 {
     pthread_once(&sodium_once, sodium__load);

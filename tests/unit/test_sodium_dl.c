@@ -67,6 +67,7 @@ static void test_cross(void)
     CU_ASSERT_EQUAL(out.version, 5);
     CU_ASSERT_STRING_EQUAL(out.chan[0].name, "temp");
     CU_ASSERT_EQUAL(vg_bundle_open(b2, n2, pk, "pump-7", 4, &out), VG_OK);
+    CU_ASSERT_EQUAL(vg_bundle_open_with(vg_crypto_sodium(), b2, n2, pk, "pump-7", 4, &out), VG_OK);
     CU_ASSERT_EQUAL(vg_bundle_open_with(dl, b1, n1, pk2, "pump-7", 4, &out), VG_ESIG);
     CU_ASSERT_EQUAL(vg_bundle_open_with(dl, b1, n1, pk, "pump-8", 4, &out), VG_EDEVICE);
     CU_ASSERT_EQUAL(vg_bundle_open_with(dl, b1, n1, pk, "pump-7", 5, &out), VG_EVERSION);
