@@ -24,6 +24,14 @@
  * not retried: the reason is printed on stderr (the first few connections
  * only) and sim_conn_wait_ready() returns at once.
  *
+ * Renewal (sim_conn_renew): Paho 1.3.12 can wedge a persistent session
+ * (a QoS 1 publish cut by a dying connection is kept with an empty topic
+ * and resent first after every reconnect; the broker drops each
+ * connection as malformed).  Two connections in a row lost within 2 s of
+ * their CONNACK mark the session wedged; the publishing thread then
+ * replaces the Paho client by a fresh one with the same client id and
+ * retires the old one (kept allocated, never connected again).
+ *
  * Cost: a publish is one Paho call (which copies the payload); memory per
  * connection is Paho's plus a few hundred bytes here.
  */
@@ -104,11 +112,24 @@ int sim_conn_open(sim_conn **out, const sim_conn_opts *o);
  * stderr). */
 int sim_conn_wait_ready(sim_conn *c, int64_t deadline_us);
 
-/* Publishes payload[0..len) to topic at QoS 1.  `pub` (may be NULL) gets
+/* Publishes payload[0..len) to topic at QoS 1 (from the thread that calls
+ * sim_conn_renew, if any).  `pub` (may be NULL) gets
  * the completion.  VG_OK when Paho accepted it; VG_ENOSPC when Paho's
  * buffer is full; VG_EINVAL on any other refusal (no completion then). */
 int sim_conn_publish(sim_conn *c, const char *topic, const void *payload, size_t len, bool retained,
                      sim_pub *pub);
+
+/* Replaces a wedged client (see the header comment) and retries the
+ * replacement's failed first connect every 0.5 s; cheap otherwise.  Call
+ * it periodically from the one thread that publishes on c, holding no
+ * lock.  True when the client was replaced: no completion comes any more
+ * for a publication handed to the old one (the old client is retired, not
+ * destroyed: Paho 1.3.12 would free the broken message twice); the caller
+ * sends again what it still holds. */
+bool sim_conn_renew(sim_conn *c);
+
+/* Clients replaced by sim_conn_renew so far. */
+uint64_t sim_conn_renewals(sim_conn *c);
 
 /* Successful connects so far (the first included). */
 uint64_t sim_conn_connects(sim_conn *c);

@@ -160,11 +160,29 @@ static void outbox__ack_timeouts(sim_outbox *b)
     pthread_mutex_unlock(&b->sync->lock);
 }
 
+/* The connection's Paho client was replaced (sim_conn_renew): a slot still
+ * INFLIGHT was handed to the destroyed client and gets no completion any
+ * more (Paho normally failed them all already): back to RETRY. */
+static void outbox__orphans(sim_outbox *b)
+{
+    pthread_mutex_lock(&b->sync->lock);
+    for (uint32_t i = 0; i < b->nslot; i++) {
+        if (b->slot[i].state == SIM_SLOT_INFLIGHT) {
+            b->slot[i].state = SIM_SLOT_RETRY;
+            b->nretry++;
+            b->failures++;
+        }
+    }
+    pthread_mutex_unlock(&b->sync->lock);
+}
+
 /* See outbox.h.  Each failed slot is resent at most once per call. */
 void sim_outbox_retry(sim_outbox *b)
 {
     uint32_t budget = b->nslot;
     sim_slot *s;
+    if (b->conn && sim_conn_renew(b->conn))
+        outbox__orphans(b);
     if (b->device_ack)
         outbox__ack_timeouts(b);
     while (budget-- > 0 && (s = outbox__take_retry(b)) != NULL)

@@ -12,7 +12,10 @@
  *
  * Paho itself resends in-flight messages after a reconnect (persistent
  * session) and queues new ones while disconnected, so across a broker
- * restart the counters end with published == acknowledged.
+ * restart the counters end with published == acknowledged.  When the
+ * connection's Paho client is replaced because its session wedged
+ * (sim_conn_renew, called by sim_outbox_retry), the batches the old client
+ * held fail and are sent again through the new one.
  *
  * Device-level acknowledgement (sim_outbox_device_ack, --device-ack): a
  * PUBACK only says the broker has the batch, and vigild's Paho PUBACKs
@@ -122,7 +125,9 @@ int sim_outbox_publish(sim_outbox *b, const sim_batch *batch, const char *device
 /* Returns an acquired slot unsent (e.g. when encoding failed). */
 void sim_outbox_release(sim_outbox *b, sim_slot *s);
 
-/* Resends every slot whose publication failed.  Cheap when none did. */
+/* Renews the connection's Paho client when it wedged (sim_conn_renew),
+ * then resends every slot whose publication failed.  Cheap when none did.
+ * Call it from the thread that publishes. */
 void sim_outbox_retry(sim_outbox *b);
 
 /* Slots still waiting for their PUBACK (device-ack mode: for the mark). */

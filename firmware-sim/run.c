@@ -305,6 +305,7 @@ static void run__counts(run_fleet *r, uint32_t i, sim_counts *c)
     c->resends = b->resends;
     pthread_mutex_unlock(&r->sync.lock);
     c->connects = sim_conn_connects(r->conn[i]);
+    c->renewals = sim_conn_renewals(r->conn[i]);
 }
 
 /* Prints the summary; returns 1 when everything published was acked. */

@@ -260,6 +260,7 @@ static int replay__report(run_replay *r, int64_t wall_end, bool interrupted)
     c.resends = r->box.resends;
     pthread_mutex_unlock(&r->sync.lock);
     c.connects = sim_conn_connects(r->conn);
+    c.renewals = sim_conn_renewals(r->conn);
     sim_report rep = {.mode = "replay",
                       .scenario = r->cfg->replay,
                       .batch = r->cfg->batch,

@@ -44,6 +44,7 @@ static void summary__add(sim_counts *t, const sim_counts *c)
     t->samples_ack += c->samples_ack;
     t->resends += c->resends;
     t->connects += c->connects;
+    t->renewals += c->renewals;
 }
 
 /* Prints the rate line for totals t. */
@@ -78,8 +79,9 @@ int sim_report_counts(FILE *f, const sim_report *r, const char *const *names, co
     fprintf(f,
             "total: devices=%u batches_published=%" PRIu64 " batches_acked=%" PRIu64
             " samples_published=%" PRIu64 " samples_acked=%" PRIu64 " resends=%" PRIu64
-            " reconnects=%" PRIu64 "\n",
-            n, t.batches_pub, t.batches_ack, t.samples_pub, t.samples_ack, t.resends, reconnects);
+            " reconnects=%" PRIu64 " renewals=%" PRIu64 "\n",
+            n, t.batches_pub, t.batches_ack, t.samples_pub, t.samples_ack, t.resends, reconnects,
+            t.renewals);
     summary__rates(f, r, &t);
     return r->dry_run || t.batches_ack == t.batches_pub;
 }

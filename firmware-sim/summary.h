@@ -4,9 +4,9 @@
  * Layout: a header (mode, devices, scenario, seed, simulated span and wall
  * time), a table with one row per device (batches and samples published /
  * acknowledged, resends, connects), a "total:" line of key=value pairs that
- * scripts may parse, publish and acknowledge rates, then for a fleet the
- * faults injected with the time from each onset to the machine's stop (or
- * "no trip" / "DAMAGE"), the trips seen, and a final "result:" line.
+ * scripts may parse (renewals = MQTT clients replaced, sim_conn_renew), publish and acknowledge
+ * rates, then for a fleet the faults injected with the time from each onset to the machine's stop
+ * (or "no trip" / "DAMAGE"), the trips seen, and a final "result:" line.
  *
  * Cost: O(devices + faults); no allocation.
  */
@@ -27,6 +27,7 @@ typedef struct sim_counts {
     uint64_t samples_ack; /* samples in the acknowledged batches */
     uint64_t resends;     /* sends repeated after a failure */
     uint64_t connects;    /* successful connects (1 + reconnects) */
+    uint64_t renewals;    /* MQTT clients replaced because the session wedged */
 } sim_counts;
 
 /* What a run did, for the report. */
