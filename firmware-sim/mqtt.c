@@ -186,6 +186,10 @@ static void mqtt__on_connected(void *ctx, char *cause)
     if (!c)
         return;
     pthread_mutex_lock(&c->sync->lock);
+    if (c->cli != k) { /* retired meanwhile */
+        pthread_mutex_unlock(&c->sync->lock);
+        return;
+    }
     c->connack_us = sim_mono_us();
     c->connected = true;
     c->ever_connected = true;
@@ -262,6 +266,10 @@ static void mqtt__on_lost(void *ctx, char *cause)
     if (!c)
         return;
     pthread_mutex_lock(&c->sync->lock);
+    if (c->cli != ctx) { /* retired meanwhile */
+        pthread_mutex_unlock(&c->sync->lock);
+        return;
+    }
     bool quick = c->connected && sim_mono_us() - c->connack_us < MQTT_WEDGE_US;
     c->quick = quick ? c->quick + 1 : 0;
     c->renew_due |= c->quick >= MQTT_WEDGE_LOSSES;
@@ -550,8 +558,8 @@ static bool mqtt__replace(sim_conn *c)
     mqtt__retire(c, old);
     fprintf(stderr,
             "vigil-sim: WARN: %s: the broker dropped the last %u connections right after "
-            "accepting them (Paho resends a broken message first): replaced the MQTT client; "
-            "its unacknowledged batches are sent again\n",
+            "accepting them (what a Paho session wedged by a broken message does): replaced the "
+            "MQTT client; its unacknowledged batches are sent again\n",
             c->client_id, quick);
     mqtt__connect(c);
     return true;
