@@ -8,12 +8,20 @@
 # renewals= in the summary) and still get every batch acknowledged.  Runs
 # without a wedge pass too; the test asserts the recovery, and that a
 # wedge, when mosquitto logged one, was answered by a replacement.
+#
+# Under AddressSanitizer (the CI sanitize stage) Paho's resend of the
+# broken message reads its freed topic and payload through strlen/memcpy,
+# which ASan reports as a heap-use-after-free in Paho, the very bug this
+# test provokes; those reports from inside libpaho-mqtt3as are suppressed
+# (interceptor_via_lib) for vigil-sim here, everything else stays checked.
 . "$(dirname "$0")/lib.sh" "$@"
 vg_watchdog 240
 vg_broker_start --persist
 DEV=12
 # 1000 Hz x 4 channels in batches of 10: 100 batches per simulated second
-vg_bg sim "$VG_SIM" --broker "$VG_BROKER_URI" --devices $DEV --rate 1000 --batch 10 \
+echo 'interceptor_via_lib:libpaho-mqtt3as.so' >"$VG_TMP/paho.supp"
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}suppressions=$VG_TMP/paho.supp" \
+    vg_bg sim "$VG_SIM" --broker "$VG_BROKER_URI" --devices $DEV --rate 1000 --batch 10 \
     --duration 150 --max-rate --inflight 32 --drain 60
 sim=$VG_LAST_PID
 sleep 2
