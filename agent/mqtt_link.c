@@ -28,10 +28,22 @@
  * link__on_lost). */
 #define LINK_WEDGE_US     2000000
 #define LINK_WEDGE_LOSSES 2
+#define LINK_DEAD_URI     "tcp://127.0.0.1:1" /* where a retired client's connects go */
+
+/* One Paho client of a link: the current one, or one retired by
+ * link__renew, which is kept and never destroyed (see link__retire).
+ * Every Paho callback of the client gets it as its context. */
+struct link_cli {
+    struct vgd_link *l;     /* owner */
+    MQTTAsync h;            /* the Paho client */
+    atomic_int retired;     /* replaced: its callbacks are ignored */
+    struct link_cli *older; /* clients retired before it (l->retired list) */
+};
 
 struct vgd_link {
     const vgd_paho *api;                 /* Paho, loaded for the URI's scheme */
-    MQTTAsync h;                         /* Paho client */
+    struct link_cli *cli;                /* current client (swapped under `users`) */
+    struct link_cli *retired;            /* retired clients, newest first */
     const vgd_conf *c;                   /* borrowed */
     vgd_link_handlers hd;                /* callbacks */
     char uri[VGD_STR_MAX];               /* URI given to Paho (vg_uri_paho) */
@@ -51,8 +63,8 @@ struct vgd_link {
     atomic_llong connected_us;           /* monotonic time of the last CONNACK */
     uint32_t quick_losses;               /* losses in a row soon after CONNACK */
     atomic_int renew_due;                /* the session looks wedged: renew it */
-    atomic_int retiring;                 /* an old client is being destroyed */
     atomic_ullong renewals;              /* clients replaced (vgd_link_renewals) */
+    atomic_int closed;                   /* vgd_link_destroy called: no handler runs */
 };
 
 static int64_t link__mono_us(void)
@@ -70,8 +82,9 @@ static int64_t link__mono_us(void)
  * times in a row, asks vgd_link_poll for a fresh client (link__renew). */
 static void link__on_lost(void *ctx, char *cause)
 {
-    vgd_link *l = ctx;
-    if (atomic_load(&l->retiring))
+    struct link_cli *k = ctx;
+    vgd_link *l = k->l;
+    if (atomic_load(&k->retired))
         return;
     atomic_store(&l->connected, 0);
     int quick = link__mono_us() - atomic_load(&l->connected_us) < LINK_WEDGE_US;
@@ -83,11 +96,12 @@ static void link__on_lost(void *ctx, char *cause)
     l->hd.lost(l->hd.user);
 }
 
+/* A message (from a retired client too: Paho has acknowledged it). */
 static int link__on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *m)
 {
-    vgd_link *l = ctx;
+    vgd_link *l = ((struct link_cli *)ctx)->l;
     size_t tl = topic_len > 0 ? (size_t)topic_len : strlen(topic);
-    for (int i = 0; i < LINK_NSUB; i++) {
+    for (int i = 0; i < LINK_NSUB && !atomic_load(&l->closed); i++) {
         if (strlen(l->sub[i]) == tl && memcmp(l->sub[i], topic, tl) == 0) {
             l->hd.message(l->hd.user, i, m->payload, (size_t)m->payloadlen);
             break;
@@ -106,9 +120,10 @@ static void link__on_sub_failed(void *ctx, MQTTAsync_failureData *r)
 /* Connected (first time or after an automatic reconnect): subscribe. */
 static void link__on_connected(void *ctx, char *cause)
 {
-    vgd_link *l = ctx;
-    if (atomic_load(&l->retiring))
-        return; /* the old client of link__renew: being destroyed */
+    struct link_cli *k = ctx;
+    vgd_link *l = k->l;
+    if (atomic_load(&k->retired))
+        return;
     atomic_store(&l->connected_us, link__mono_us());
     char *topics[LINK_NSUB];
     int qos[LINK_NSUB];
@@ -119,7 +134,7 @@ static void link__on_connected(void *ctx, char *cause)
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
     ro.onFailure = link__on_sub_failed;
     ro.context = l;
-    int rc = l->api->subscribeMany(l->h, LINK_NSUB, topics, qos, &ro);
+    int rc = l->api->subscribeMany(k->h, LINK_NSUB, topics, qos, &ro);
     if (rc != MQTTASYNC_SUCCESS)
         vgd_log(VGD_ERR, "cannot subscribe (%d)", rc);
     atomic_store(&l->ever_connected, 1);
@@ -134,7 +149,10 @@ static void link__on_connected(void *ctx, char *cause)
  * is one) and lets vgd_link_poll try again. */
 static void link__on_connect_failed(void *ctx, MQTTAsync_failureData *r)
 {
-    vgd_link *l = ctx;
+    struct link_cli *k = ctx;
+    vgd_link *l = k->l;
+    if (atomic_load(&k->retired))
+        return;
     char why[VG_PAHO_TLS_REASON_MAX];
     if (vg_paho_tls_take(&l->tls_opts, why, sizeof why))
         vgd_log(VGD_WARN, "cannot connect to %s (TLS handshake failed: %s); retrying in %u s",
@@ -176,7 +194,7 @@ static int link__connect(vgd_link *l)
     co.connectTimeout = 10;
     co.maxInflight = 1024;
     co.onFailure = link__on_connect_failed;
-    co.context = l;
+    co.context = l->cli;
     wo.topicName = l->will_topic;
     wo.payload.data = l->will;
     wo.payload.len = (int)l->will_len;
@@ -189,7 +207,7 @@ static int link__connect(vgd_link *l)
         co.password = c->password;
     vg_paho_tls_apply(&l->tls_opts, l->tls, &co, c->ca_file, c->cert_file, c->key_file);
     atomic_store(&l->connecting, 1);
-    int rc = l->api->connect(l->h, &co);
+    int rc = l->api->connect(l->cli->h, &co);
     if (rc != MQTTASYNC_SUCCESS) {
         atomic_store(&l->connecting, 0);
         vgd_log(VGD_WARN, "connect to %s refused by the client library (%d)", c->broker, rc);
@@ -198,38 +216,82 @@ static int link__connect(vgd_link *l)
 }
 
 /* Creates a Paho client for l with its callbacks (not connected):
- * MQTTASYNC_SUCCESS and *h, or Paho's error. */
-static int link__client(vgd_link *l, MQTTAsync *h)
+ * MQTTASYNC_SUCCESS and *out (owned by l from then on), or Paho's error
+ * (MQTTASYNC_FAILURE when out of memory too). */
+static int link__client(vgd_link *l, struct link_cli **out)
 {
+    struct link_cli *k = calloc(1, sizeof(*k));
+    if (!k)
+        return MQTTASYNC_FAILURE;
+    k->l = l;
     MQTTAsync_createOptions cr = MQTTAsync_createOptions_initializer;
     cr.sendWhileDisconnected = 1;
     cr.allowDisconnectedSendAtAnyTime = 1;
     cr.maxBufferedMessages = (int)l->c->max_buffered;
     cr.MQTTVersion = MQTTVERSION_3_1_1;
-    int rc =
-        l->api->createWithOptions(h, l->uri, l->client_id, MQTTCLIENT_PERSISTENCE_NONE, NULL, &cr);
-    if (rc != MQTTASYNC_SUCCESS)
-        return rc;
-    if (l->api->setCallbacks(*h, l, link__on_lost, link__on_message, NULL) != MQTTASYNC_SUCCESS ||
-        l->api->setConnected(*h, l, link__on_connected) != MQTTASYNC_SUCCESS) {
-        l->api->destroy(h);
-        return MQTTASYNC_FAILURE;
+    int rc = l->api->createWithOptions(&k->h, l->uri, l->client_id, MQTTCLIENT_PERSISTENCE_NONE,
+                                       NULL, &cr);
+    if (rc == MQTTASYNC_SUCCESS &&
+        (l->api->setCallbacks(k->h, k, link__on_lost, link__on_message, NULL) !=
+             MQTTASYNC_SUCCESS ||
+         l->api->setConnected(k->h, k, link__on_connected) != MQTTASYNC_SUCCESS)) {
+        l->api->destroy(&k->h);
+        rc = MQTTASYNC_FAILURE;
     }
+    if (rc != MQTTASYNC_SUCCESS) {
+        free(k);
+        return rc;
+    }
+    *out = k;
     return MQTTASYNC_SUCCESS;
+}
+
+/* Retires client k (main thread): its callbacks are ignored from now on
+ * (but for messages, which Paho has already acknowledged), and its
+ * reconnects go to LINK_DEAD_URI with automatic reconnect off (a second
+ * MQTTAsync_connect replaces both), so it never resends its broken message
+ * nor takes the session from the new client again.  It is NOT destroyed:
+ * Paho has already freed the broken message's topic and payload (the
+ * publish command's failure path frees them while the stored publication
+ * still points at them), so MQTTAsync_destroy, or a clean session, frees
+ * them a second time (a crash in MQTTAsync_send, seen in vigil-sim).  A
+ * retired client costs its Paho structures and a few kB for the life of
+ * the process. */
+static void link__retire(vgd_link *l, struct link_cli *k)
+{
+    char *dead[1] = {LINK_DEAD_URI};
+    atomic_store(&k->retired, 1);
+    if (l->api->isConnected(k->h)) {
+        MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
+        l->api->disconnect(k->h, &d); /* cleansession 0: frees no message */
+    }
+    MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
+    co.keepAliveInterval = (int)l->c->keepalive_s;
+    co.cleansession = 0;
+    co.MQTTVersion = MQTTVERSION_3_1_1;
+    co.automaticReconnect = 0;
+    co.connectTimeout = 1;
+    co.serverURIs = dead;
+    co.serverURIcount = 1;
+    co.context = k;
+    l->api->connect(k->h, &co);
+    k->older = l->retired;
+    l->retired = k;
 }
 
 /* Replaces a wedged client by a fresh one (main thread, `users` not
  * held).  The new client is made first and swapped in under `users`,
  * which every other thread that publishes holds meanwhile, so no publish
- * is lost from then on; the old one is destroyed after (its pending
- * archive chunks fail and the spool sends them again; the rest of its
- * unsent messages are lost, and what matters among them is published
- * again on connect: status, the latched shutdown, the committed mark).
- * The broker keeps our session: it is the same client id, cleansession
- * 0.  Then the new client connects as a first connect does. */
+ * is lost from then on; the old one is retired (link__retire).  What it
+ * had not sent is dropped: its archive chunks are sent again from the
+ * spool (the uplink requeued them when the connection was lost), and what
+ * else matters is published again on connect (status, the latched
+ * shutdown, the committed mark).  The broker keeps our session: same
+ * client id, cleansession 0.  Then the new client connects as a first
+ * connect does. */
 static void link__renew(vgd_link *l, pthread_mutex_t *users)
 {
-    MQTTAsync fresh = NULL, old;
+    struct link_cli *fresh = NULL, *old;
     int rc = link__client(l, &fresh);
     if (rc != MQTTASYNC_SUCCESS) {
         vgd_log(VGD_ERR, "cannot create a fresh MQTT client (Paho %d); keeping the old one", rc);
@@ -240,21 +302,15 @@ static void link__renew(vgd_link *l, pthread_mutex_t *users)
             "replacing the MQTT client (its unsent messages are dropped; the spool resends "
             "the archive)",
             l->quick_losses);
-    atomic_store(&l->retiring, 1);
     pthread_mutex_lock(users);
-    old = l->h;
-    l->h = fresh;
+    old = l->cli;
+    l->cli = fresh;
     pthread_mutex_unlock(users);
-    if (l->api->isConnected(old)) {
-        MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
-        l->api->disconnect(old, &d);
-    }
-    l->api->destroy(&old);
+    link__retire(l, old);
     atomic_store(&l->connected, 0);
     atomic_store(&l->ever_connected, 0);
     atomic_store(&l->connecting, 0);
     atomic_store(&l->renew_due, 0);
-    atomic_store(&l->retiring, 0);
     atomic_fetch_add(&l->renewals, 1);
     l->quick_losses = 0;
     l->next_try_us = 0;
@@ -325,7 +381,11 @@ int vgd_link_create(const vgd_conf *c, const vgd_link_handlers *h, const void *w
         vgd_link_destroy(l, 0);
         return VG_EMISSING;
     }
-    int rc = link__client(l, &l->h);
+    /* Paho records every packet and most calls in a 125 kB trace ring
+     * (400 entries) that nothing here reads: errors only keeps it
+     * untouched (idle RSS).  MQTT_C_CLIENT_TRACE_LEVEL still overrides. */
+    l->api->setTraceLevel(MQTTASYNC_TRACE_ERROR);
+    int rc = link__client(l, &l->cli);
     if (rc != MQTTASYNC_SUCCESS) {
         snprintf(err, errlen, "cannot create an MQTT client for %s (Paho %d)", c->broker, rc);
         vgd_link_destroy(l, 0);
@@ -351,7 +411,7 @@ static int link__send(vgd_link *l, const char *suffix, const void *buf, size_t l
     m.payloadlen = (int)len;
     m.qos = 1;
     m.retained = retain;
-    int rc = l->api->sendMessage(l->h, topic, &m, ro);
+    int rc = l->api->sendMessage(l->cli->h, topic, &m, ro);
     return rc == MQTTASYNC_SUCCESS ? VG_OK : VG_ENOSPC;
 }
 
@@ -373,22 +433,40 @@ int vgd_link_send_chunk(vgd_link *l, const void *buf, size_t len, vgd_chunk *ctx
     return link__send(l, "archive", buf, len, 0, &ro);
 }
 
+/* Disconnects client k, waiting up to timeout_ms for in-flight publishes. */
+static void link__disconnect(vgd_link *l, struct link_cli *k, int timeout_ms)
+{
+    if (!l->api->isConnected(k->h))
+        return;
+    MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
+    d.timeout = timeout_ms;
+    l->api->disconnect(k->h, &d);
+    for (int i = 0; i < timeout_ms / 10 + 50 && l->api->isConnected(k->h); i++) {
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* A client that was just dropped right after its CONNACK may hold a broken
+ * message: it is retired, not destroyed (link__retire).  A link with
+ * retired clients stays allocated (their callbacks point to it), closed. */
 void vgd_link_destroy(vgd_link *l, int timeout_ms)
 {
     if (!l)
         return;
-    if (l->h) {
-        if (l->api->isConnected(l->h)) {
-            MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
-            d.timeout = timeout_ms;
-            l->api->disconnect(l->h, &d);
-            for (int i = 0; i < timeout_ms / 10 + 50 && l->api->isConnected(l->h); i++) {
-                struct timespec ts = {0, 10000000};
-                nanosleep(&ts, NULL);
-            }
+    atomic_store(&l->closed, 1);
+    if (l->cli) {
+        link__disconnect(l, l->cli, timeout_ms);
+        if (l->quick_losses || atomic_load(&l->renew_due)) {
+            link__retire(l, l->cli);
+        } else {
+            l->api->destroy(&l->cli->h);
+            free(l->cli);
         }
-        l->api->destroy(&l->h);
+        l->cli = NULL;
     }
+    if (l->retired)
+        return;
     free(l->will);
     free(l);
 }

@@ -18,7 +18,8 @@
  *     down reaches it once it is back);
  *   - a wedged session (the broker drops LINK_WEDGE_LOSSES connections in
  *     a row right after accepting them: what Paho 1.3.12 does after a
- *     publish was cut by a dying connection) gets a fresh Paho client;
+ *     publish was cut by a dying connection) gets a fresh Paho client; the
+ *     old one is retired, its reconnects sent to a dead port;
  *   - subscriptions (QoS 1) to ROOT/DEV/samples, ROOT/DEV/model and
  *     ROOT/DEV/cmd/reset, renewed on every connect (a broker that lost its
  *     state, e.g. restarted without persistence, gets them again).
@@ -80,7 +81,10 @@ int vgd_link_publish(vgd_link *l, const char *suffix, const void *buf, size_t le
 int vgd_link_send_chunk(vgd_link *l, const void *buf, size_t len, vgd_chunk *ctx);
 
 /* Disconnects (waiting up to timeout_ms for in-flight publishes) and
- * destroys the client; no handler runs after it returns. */
+ * destroys the client; no handler runs after it returns.  A client that
+ * may hold Paho's broken message, and any replaced one, is retired instead
+ * (never destroyed: Paho would free that message twice), and the link's
+ * memory then stays allocated for the life of the process. */
 void vgd_link_destroy(vgd_link *l, int timeout_ms);
 
 #endif
