@@ -48,7 +48,7 @@ static const struct paho_sym paho_syms[VGD_PAHO_NFUNC] = {
     PAHO_SYM(disconnect),        PAHO_SYM(isConnected),
     PAHO_SYM(subscribeMany),     PAHO_SYM(sendMessage),
     PAHO_SYM(freeMessage),       PAHO_SYM(free),
-    PAHO_SYM(destroy),
+    PAHO_SYM(destroy),           PAHO_SYM(setTraceLevel),
 };
 
 static vgd_paho paho_table[2]; /* by variant: plain, TLS */

@@ -9,12 +9,12 @@
  * 3.5 MB of resident pages that OpenSSL's initialisation touches.  So
  * vigild links neither: vgd_paho_load dlopen()s the variant its broker URI
  * needs ("libpaho-mqtt3as.so.1" for the TLS schemes of vg_uri.h, else
- * "libpaho-mqtt3a.so.1"; RTLD_NOW | RTLD_LOCAL) and resolves the 11
+ * "libpaho-mqtt3a.so.1"; RTLD_NOW | RTLD_LOCAL) and resolves the 12
  * functions vigild calls into a table.  MQTTAsync.h is still included for
  * the types and option initialisers, so the ABI is checked at compile time
  * against the same soname (SONAME .1, Debian package libpaho-mqtt1.3).
  *
- * Cost: one dlopen and 11 dlsym at start (well under a millisecond);
+ * Cost: one dlopen and 12 dlsym at start (well under a millisecond);
  * afterwards every call is one indirect call.  The library stays loaded
  * for the life of the process (Paho's threads run inside it), so there is
  * no unload.  Not thread-safe: call vgd_paho_load from one thread before
@@ -29,7 +29,7 @@
 
 #define VGD_PAHO_PLAIN "libpaho-mqtt3a.so.1"  /* tcp:// (and ws://) */
 #define VGD_PAHO_TLS   "libpaho-mqtt3as.so.1" /* ssl://, mqtts://, wss:// */
-#define VGD_PAHO_NFUNC 11                     /* entries of vgd_paho */
+#define VGD_PAHO_NFUNC 12                     /* entries of vgd_paho */
 
 /* The MQTTAsync functions vigild uses, same signatures as MQTTAsync.h.
  * Every entry is non-NULL in a table returned by vgd_paho_load. */
@@ -49,6 +49,7 @@ typedef struct vgd_paho {
     void (*freeMessage)(MQTTAsync_message **m);
     void (*free)(void *p);
     void (*destroy)(MQTTAsync *h);
+    void (*setTraceLevel)(enum MQTTASYNC_TRACE_LEVELS level);
 } vgd_paho;
 
 /* Loads the plain (tls = 0) or TLS (tls = 1) variant once per process and
