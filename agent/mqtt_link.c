@@ -61,8 +61,8 @@ struct vgd_link {
     int64_t next_try_us;                 /* next first-connect attempt */
     uint32_t backoff_s;                  /* current first-connect backoff */
     atomic_llong connected_us;           /* monotonic time of the last CONNACK */
-    uint32_t quick_losses;               /* losses in a row soon after CONNACK */
-    atomic_int renew_due;                /* the session looks wedged: renew it */
+    atomic_uint quick_losses;            /* losses in a row soon after CONNACK; at
+                                            LINK_WEDGE_LOSSES vgd_link_poll renews */
     atomic_ullong renewals;              /* clients replaced (vgd_link_renewals) */
     atomic_int closed;                   /* vgd_link_destroy called: no handler runs */
 };
@@ -88,9 +88,7 @@ static void link__on_lost(void *ctx, char *cause)
         return;
     atomic_store(&l->connected, 0);
     int quick = link__mono_us() - atomic_load(&l->connected_us) < LINK_WEDGE_US;
-    l->quick_losses = quick ? l->quick_losses + 1 : 0;
-    if (l->quick_losses >= LINK_WEDGE_LOSSES)
-        atomic_store(&l->renew_due, 1);
+    atomic_store(&l->quick_losses, quick ? atomic_load(&l->quick_losses) + 1 : 0);
     vgd_log(VGD_WARN, "connection to %s lost%s%s; reconnecting", l->c->broker, cause ? ": " : "",
             cause ? cause : "");
     l->hd.lost(l->hd.user);
@@ -301,7 +299,7 @@ static void link__renew(vgd_link *l, pthread_mutex_t *users)
             "the broker dropped the last %u connections right after accepting them: "
             "replacing the MQTT client (its unsent messages are dropped; the spool resends "
             "the archive)",
-            l->quick_losses);
+            atomic_load(&l->quick_losses));
     pthread_mutex_lock(users);
     old = l->cli;
     l->cli = fresh;
@@ -310,21 +308,20 @@ static void link__renew(vgd_link *l, pthread_mutex_t *users)
     atomic_store(&l->connected, 0);
     atomic_store(&l->ever_connected, 0);
     atomic_store(&l->connecting, 0);
-    atomic_store(&l->renew_due, 0);
     atomic_fetch_add(&l->renewals, 1);
-    l->quick_losses = 0;
+    atomic_store(&l->quick_losses, 0);
     l->next_try_us = 0;
     l->backoff_s = l->c->retry_min_s;
 }
 
 uint64_t vgd_link_renewals(const vgd_link *l)
 {
-    return atomic_load(&((vgd_link *)l)->renewals);
+    return atomic_load(&l->renewals);
 }
 
 void vgd_link_poll(vgd_link *l, int64_t now_us, pthread_mutex_t *users)
 {
-    if (atomic_load(&l->renew_due))
+    if (atomic_load(&l->quick_losses) >= LINK_WEDGE_LOSSES)
         link__renew(l, users);
     if (atomic_load(&l->ever_connected) || atomic_load(&l->connecting) || now_us < l->next_try_us)
         return;
@@ -457,7 +454,7 @@ void vgd_link_destroy(vgd_link *l, int timeout_ms)
     atomic_store(&l->closed, 1);
     if (l->cli) {
         link__disconnect(l, l->cli, timeout_ms);
-        if (l->quick_losses || atomic_load(&l->renew_due)) {
+        if (atomic_load(&l->quick_losses)) {
             link__retire(l, l->cli);
         } else {
             l->api->destroy(&l->cli->h);
